@@ -1,0 +1,342 @@
+"""The service runs of bench/run (issue 8): corsd and the null server under load.
+
+run(build, quick, out, log) -> (status, {key: number}) starts the null server
+and corsd (with synthetic datasets loaded through Admin.Import by
+`corsd_load load`), drives them with `corsd_load run`, and computes the keys
+listed in bench/README.md. Raw corsd_load outputs go to <out>/raw/service/,
+the latency curve to <out>/latency.png (and its data to <out>/latency.dat).
+
+CPU split (2 cores): the server under test is pinned to CPU 0 and runs with
+--threads 1; corsd_load is pinned to CPU 1. corsd and the null server get the
+same pinning and the same flags, so the comparison is like for like. Without
+taskset (or with one CPU) nothing is pinned and the split is reported as such.
+
+Raises ServiceRunError when a run fails (a process that does not start, a
+load run that exits non-zero, or a run with errors).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+# The admin token bench/run writes for the corsd it starts (a throwaway
+# secret for a loopback-only process).
+_TOKEN = "bench-run-token"
+_LISTEN_RE = re.compile(r"listening (\w+)=(\S+)")
+
+
+class ServiceRunError(Exception):
+  pass
+
+
+class Plan:
+  """Sizes and durations; quick keeps the whole service part near 2 minutes."""
+
+  def __init__(self, quick):
+    self.quick = quick
+    self.warmup_s = 1 if quick else 2
+    self.duration_s = 3 if quick else 10
+    self.small_origins = 1000
+    self.large_origins = 1_000_000 if quick else 10_000_000
+    self.tenants_small = 100
+    self.tenants_large = 100_000
+    self.fractions = [0.25, 0.5, 0.75] if quick else [
+        0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9
+    ]
+    # Closed loop: enough in flight to keep one server core busy.
+    self.channels = 4
+    self.inflight = 16
+    self.stream_batch = 100
+    self.stream_inflight = 2
+
+
+class Server:
+  """A server process (corsd or null_server) started and read until ready."""
+
+  def __init__(self, name, argv, log_path, cpu, log, ready_word):
+    self.name = name
+    if cpu is not None:
+      argv = ["taskset", "-c", str(cpu)] + argv
+    self.log_file = open(log_path, "w")
+    self.proc = subprocess.Popen(argv, stdout=self.log_file,
+                                 stderr=subprocess.PIPE, text=True)
+    self.addrs = {}
+    deadline = time.monotonic() + 600
+    ready = False
+    while time.monotonic() < deadline:
+      line = self.proc.stderr.readline()
+      if not line:
+        break
+      self.log_file.write(line)
+      m = _LISTEN_RE.search(line)
+      if m:
+        self.addrs[m.group(1)] = m.group(2)
+      if ready_word in line:
+        ready = True
+        break
+    if not ready:
+      self.stop()
+      raise ServiceRunError(f"{name} did not print {ready_word!r}; see "
+                            f"{log_path}")
+    # Keep draining stderr so the server never blocks on a full pipe.
+    self.drain = threading.Thread(target=self._drain, daemon=True)
+    self.drain.start()
+    log(f"{name} ready: {self.addrs}")
+
+  def _drain(self):
+    for line in self.proc.stderr:
+      self.log_file.write(line)
+
+  def rss_bytes(self):
+    """VmRSS of the server process (not of taskset, which execs it)."""
+    with open(f"/proc/{self.proc.pid}/status") as f:
+      for line in f:
+        if line.startswith("VmRSS:"):
+          return int(line.split()[1]) * 1024
+    raise ServiceRunError(f"{self.name}: no VmRSS in /proc status")
+
+  def stop(self):
+    if self.proc.poll() is None:
+      self.proc.send_signal(signal.SIGTERM)
+      try:
+        self.proc.wait(timeout=30)
+      except subprocess.TimeoutExpired:
+        self.proc.kill()
+        self.proc.wait()
+    self.log_file.close()
+
+
+class Harness:
+
+  def __init__(self, build, plan, out, log):
+    self.bin = os.path.join(build, "bin")
+    self.plan = plan
+    self.raw = os.path.join(out, "raw", "service")
+    os.makedirs(self.raw, exist_ok=True)
+    self.log = log
+    pin = shutil.which("taskset") and os.cpu_count() and os.cpu_count() >= 2
+    self.server_cpu = 0 if pin else None
+    self.load_cpu = 1 if pin else None
+
+  def load_argv(self, args):
+    argv = [os.path.join(self.bin, "corsd_load")] + args
+    if self.load_cpu is not None:
+      argv = ["taskset", "-c", str(self.load_cpu)] + argv
+    return argv
+
+  def corsd_load(self, tag, args, timeout=3600):
+    """Runs corsd_load; returns its JSON object; saves it under raw/."""
+    argv = self.load_argv(args)
+    self.log(f"  {tag}: corsd_load {' '.join(args)}")
+    proc = subprocess.run(argv, capture_output=True, text=True,
+                          timeout=timeout)
+    with open(os.path.join(self.raw, f"{tag}.json"), "w") as f:
+      f.write(proc.stdout)
+    if proc.returncode != 0:
+      raise ServiceRunError(f"{tag}: corsd_load exited {proc.returncode}: "
+                            f"{proc.stderr.strip()[-800:]}")
+    try:
+      result = json.loads(proc.stdout)
+    except ValueError as e:
+      raise ServiceRunError(f"{tag}: corsd_load printed no JSON: {e}")
+    if result.get("errors_total", 0):
+      raise ServiceRunError(f"{tag}: {result['errors_total']} errors: "
+                            f"{result.get('errors')}")
+    return result
+
+  def drive(self, tag, addr, target, origins, tenants, rate=None):
+    p = self.plan
+    args = [
+        "run", f"--target={target}", f"--addr={addr}",
+        f"--channels={p.channels}", f"--warmup={p.warmup_s}",
+        f"--duration={p.duration_s}", f"--origins={origins}",
+        f"--tenants={tenants}"
+    ]
+    if target == "stream":
+      args += [f"--batch={p.stream_batch}", f"--inflight={p.stream_inflight}"]
+    elif rate is None:
+      args += [f"--inflight={p.inflight}"]
+    else:
+      # Open loop: room for bursts; latency counts from the intended time.
+      args += [f"--rate={rate:.0f}", "--inflight=64"]
+    return self.corsd_load(tag, args)
+
+  def start_null(self):
+    return Server("null_server", [
+        os.path.join(self.bin, "null_server"), "--listen=127.0.0.1:0",
+        "--threads=1"
+    ], os.path.join(self.raw, "null_server.log"), self.server_cpu, self.log,
+                  "ready")
+
+  def start_corsd(self, tag, data_dir, token_file):
+    return Server("corsd", [
+        os.path.join(self.bin, "corsd"), "--listen", "127.0.0.1:0",
+        "--admin-listen", "127.0.0.1:0", "--data-dir", data_dir,
+        "--admin-token-file", token_file, "--threads", "1"
+    ], os.path.join(self.raw, f"corsd_{tag}.log"), self.server_cpu, self.log,
+                  "corsd: ready")
+
+  def import_dataset(self, tag, server, token_file, origins, tenants):
+    return self.corsd_load(tag, [
+        "load", f"--admin={server.addrs['admin']}",
+        f"--token-file={token_file}", f"--origins={origins}",
+        f"--tenants={tenants}"
+    ])
+
+
+def write_plot(out, sweeps, log):
+  """latency.dat + latency.png: p99 and p50 against offered load."""
+  dat = os.path.join(out, "latency.dat")
+  with open(dat, "w") as f:
+    for i, (name, points) in enumerate(sweeps):
+      if i:
+        f.write("\n\n")
+      f.write(f"# {name}: offered_qps achieved_qps p50_us p99_us p999_us\n")
+      for r in points:
+        f.write(f"{r['offered_qps']:.0f} {r['qps']:.0f} {r['p50_us']:.1f} "
+                f"{r['p99_us']:.1f} {r['p999_us']:.1f}\n")
+  if not shutil.which("gnuplot"):
+    log("gnuplot missing: apt-get install -y gnuplot-nox")
+    subprocess.run(["apt-get", "install", "-y", "-q", "gnuplot-nox"],
+                   stdout=subprocess.DEVNULL)
+  if not shutil.which("gnuplot"):
+    raise ServiceRunError("gnuplot is not installed and apt-get could not "
+                          "install gnuplot-nox")
+  png = os.path.join(out, "latency.png")
+  plots = []
+  for i, (name, _) in enumerate(sweeps):
+    plots.append(f"'{dat}' index {i} using 1:4 with linespoints lw 2 "
+                 f"title '{name} p99'")
+    plots.append(f"'{dat}' index {i} using 1:3 with linespoints dt 2 "
+                 f"title '{name} p50'")
+  script = "\n".join([
+      "set terminal png size 900,560", f"set output '{png}'",
+      "set title 'Decider.Decide latency against offered load (open loop)'",
+      "set xlabel 'offered load (requests/s)'",
+      "set ylabel 'latency from intended send time (us)'", "set logscale y",
+      "set grid", "set key top left", "plot " + ", \\\n  ".join(plots)
+  ])
+  proc = subprocess.run(["gnuplot"], input=script, text=True,
+                        capture_output=True)
+  if proc.returncode != 0:
+    raise ServiceRunError(f"gnuplot failed: {proc.stderr.strip()}")
+
+
+def run(build, quick, out, log):
+  """Runs the service part; returns (status, keys). See the module doc."""
+  binaries = ["corsd_load", "null_server"]
+  missing = [b for b in binaries
+             if not os.access(os.path.join(build, "bin", b), os.X_OK)]
+  if missing:
+    return f"skipped: {', '.join(missing)} not built", {}
+  plan = Plan(quick)
+  h = Harness(build, plan, out, log)
+  keys = {"service_quick_size": plan.large_origins if quick else 0,
+          "service_large_origins": plan.large_origins,
+          "service_pinned": 1 if h.server_cpu is not None else 0}
+  small_o, small_t = plan.small_origins, plan.tenants_small
+
+  # 1. The ceiling: the null server.
+  log("service: null server")
+  null = h.start_null()
+  try:
+    addr = null.addrs["decisions"]
+    r = h.drive("null_decide", addr, "decide", small_o, small_t)
+    keys["null_unary_qps"] = r["qps"]
+    keys["null_unary_p99_us"] = r["p99_us"]
+    keys["null_check_qps"] = h.drive("null_check", addr, "check", small_o,
+                                     small_t)["qps"]
+    keys["null_stream_decisions_per_s"] = h.drive(
+        "null_stream", addr, "stream", small_o, small_t)["decisions_per_s"]
+    null_sweep = []
+    for frac in plan.fractions:
+      rate = frac * keys["null_unary_qps"]
+      null_sweep.append(
+          h.drive(f"null_open_{int(frac * 100)}", addr, "decide", small_o,
+                  small_t, rate))
+    keys["null_p99_us_at_half_load"] = _at_half(plan, null_sweep)["p99_us"]
+  finally:
+    null.stop()
+  sweeps = [("null server", null_sweep)]
+
+  if not os.access(os.path.join(build, "bin", "corsd"), os.X_OK):
+    write_plot(out, sweeps, log)
+    return "partial: corsd not built (null server only)", keys
+
+  work = tempfile.mkdtemp(prefix="corsd-bench-")
+  try:
+    token_file = os.path.join(work, "token")
+    with open(token_file, "w") as f:
+      f.write(_TOKEN + "\n")
+
+    # 2. corsd with 1k origins.
+    log(f"service: corsd with {small_o} origins")
+    corsd = h.start_corsd("1k", os.path.join(work, "small"), token_file)
+    try:
+      h.import_dataset("load_1k", corsd, token_file, small_o, small_t)
+      rss_small = corsd.rss_bytes()
+      addr = corsd.addrs["decisions"]
+      r = h.drive("corsd_decide_1k", addr, "decide", small_o, small_t)
+      keys["decide_unary_qps"] = r["qps"]
+      keys["decide_unary_p99_us"] = r["p99_us"]
+      keys["check_unary_qps"] = h.drive("corsd_check_1k", addr, "check",
+                                        small_o, small_t)["qps"]
+      keys["stream_decisions_per_s"] = h.drive(
+          "corsd_stream_1k", addr, "stream", small_o, small_t)[
+              "decisions_per_s"]
+      corsd_sweep = []
+      for frac in plan.fractions:
+        rate = frac * keys["null_unary_qps"]
+        corsd_sweep.append(
+            h.drive(f"corsd_open_{int(frac * 100)}", addr, "decide", small_o,
+                    small_t, rate))
+      keys["decide_p99_us_at_half_load"] = _at_half(plan,
+                                                    corsd_sweep)["p99_us"]
+    finally:
+      corsd.stop()
+    sweeps.append(("corsd (1k origins)", corsd_sweep))
+
+    # 3. corsd with the large dataset, restarted so the tables are built from
+    # the store as in production (no import garbage in the RSS).
+    big_o, big_t = plan.large_origins, plan.tenants_large
+    log(f"service: corsd with {big_o} origins")
+    big_dir = os.path.join(work, "large")
+    corsd = h.start_corsd("large_import", big_dir, token_file)
+    try:
+      t0 = time.monotonic()
+      h.import_dataset("load_large", corsd, token_file, big_o, big_t)
+      keys["import_origins_per_s"] = big_o / (time.monotonic() - t0)
+    finally:
+      corsd.stop()
+    t0 = time.monotonic()
+    corsd = h.start_corsd("large", big_dir, token_file)
+    keys["startup_seconds_large"] = time.monotonic() - t0
+    try:
+      rss_big = corsd.rss_bytes()
+      keys["rss_bytes_large"] = rss_big
+      keys["rss_bytes_per_origin"] = (rss_big - rss_small) / (big_o - small_o)
+      r = h.drive("corsd_decide_large", corsd.addrs["decisions"], "decide",
+                  big_o, big_t)
+      keys["decide_unary_qps_large"] = r["qps"]
+      keys["qps_10m_over_1k"] = r["qps"] / keys["decide_unary_qps"]
+    finally:
+      corsd.stop()
+  finally:
+    shutil.rmtree(work, ignore_errors=True)
+
+  keys["decide_over_null"] = keys["decide_unary_qps"] / keys["null_unary_qps"]
+  keys["check_over_null"] = keys["check_unary_qps"] / keys["null_check_qps"]
+  keys["p99_at_half_load_over_null"] = (keys["decide_p99_us_at_half_load"] /
+                                        keys["null_p99_us_at_half_load"])
+  write_plot(out, sweeps, log)
+  return "ok", keys
+
+
+def _at_half(plan, sweep):
+  return sweep[plan.fractions.index(0.5)]
