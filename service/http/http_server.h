@@ -1,0 +1,124 @@
+// HttpServer: corsd's plain-HTTP listener (--http-listen, off by default),
+// for gateways and tools that do not speak gRPC. Built on cpp-httplib
+// (Debian libcpp-httplib-dev). Endpoints:
+//
+//   /auth       nginx `auth_request` forward-auth. The original request comes
+//               in headers nginx sets (X-Original-Method, X-Original-URI,
+//               X-Original-Host, X-Original-Scheme) plus the client's own
+//               Origin, Access-Control-Request-*, Upgrade, Connection headers,
+//               which auth_request subrequests carry. Credentials: header
+//               X-Corsd-Credentials "1"/"0" when set (so nginx need not pass
+//               cookies), else the presence of Cookie or Authorization.
+//               Tenant: the header named by HttpServerOptions::tenant_header,
+//               else the tenant owning the original host as an API host.
+//               Continue -> 200 with the decision's headers (nginx copies
+//               them with auth_request_set + add_header ... always);
+//               answer -> the decision's status (403) with its headers.
+//               auth_request honours only 2xx/401/403, so an allowed
+//               preflight (204) reaching /auth is answered 200 with
+//               X-Corsd-Status: 204; route preflights to /preflight instead.
+//   /preflight  the same decision, for OPTIONS requests nginx routes here
+//               directly (not through auth_request): the answer itself, 204
+//               with the CORS headers or 403; a decision to continue (the
+//               policy forwards refused preflights) is answered 421 so nginx
+//               can hand the request to the upstream with error_page.
+//   /metrics    Prometheus text format (DecisionMetrics::RenderPrometheus,
+//               after refreshing the table, lag and readiness gauges).
+//   /ask        GET /ask?domain=HOST: 200 when a tenant owns HOST as the host
+//               of an origin entry or as an API host, else 404 (Caddy's
+//               on_demand_tls `ask` contract); 400 when HOST is missing or
+//               not a valid host.
+//   /healthz    200 "ok" while the process serves (liveness).
+//   /readyz     200 "ready" when the tables are loaded and the store is not
+//               lagging (Catalog::Ready), else 503 with the reason.
+// Every response carries X-Corsd-Reason for decisions; bad input (a header
+// over its limit, a missing original method...) gets 400 with a body naming
+// the header, the value's size and the limit. Every response also carries
+// Cache-Control: no-store.
+//
+// Thread safety: Start/port/Shutdown may be called from any thread; the
+// server answers on its own worker threads, reading the dependencies
+// concurrently (each decision inside its own EpochManager::ReadGuard).
+#ifndef CORSD_SERVICE_HTTP_HTTP_SERVER_H_
+#define CORSD_SERVICE_HTTP_HTTP_SERVER_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace corsd::decision {
+class Engine;
+class DecisionMetrics;
+}  // namespace corsd::decision
+namespace corsd::store {
+class Catalog;
+}  // namespace corsd::store
+namespace corsd::table {
+class EpochManager;
+class OriginTable;
+}  // namespace corsd::table
+
+namespace corsd::http {
+
+struct HttpServerOptions {
+  // "HOST:PORT" (IPv6 as "[::1]:PORT"); port 0 binds a free port.
+  std::string listen = "127.0.0.1:0";
+  // Request header naming the tenant for /auth and /preflight (any case).
+  // Empty: the tenant always comes from the original host's API host.
+  std::string tenant_header = "X-Corsd-Tenant";
+  // Worker threads answering requests (>= 1).
+  int threads = 8;
+  // Largest accepted value of any header the decision reads (the proto's
+  // HttpRequest limit); Origin is limited further by the engine.
+  size_t max_header_value_bytes = 8192;
+  // Idle keep-alive and per-read/write socket timeouts.
+  absl::Duration keep_alive_timeout = absl::Seconds(5);
+  absl::Duration io_timeout = absl::Seconds(5);
+};
+
+// What the server reads. Not owned; each must outlive the server.
+struct HttpDeps {
+  const decision::Engine* engine = nullptr;      // required
+  const table::OriginTable* table = nullptr;     // required
+  table::EpochManager* epochs = nullptr;         // required (the table's)
+  const store::Catalog* catalog = nullptr;       // optional: null = ready
+  decision::DecisionMetrics* metrics = nullptr;  // optional: null = no
+                                                 // /metrics (404), no
+                                                 // recording
+};
+
+class HttpServer {
+ public:
+  // Binds options.listen and starts answering before returning.
+  // Errors: InvalidArgument when listen is not HOST:PORT, threads < 1 or a
+  // required dependency is null (the message names the field and value);
+  // Unavailable when the address cannot be bound (in use, not local).
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      const HttpServerOptions& options, HttpDeps deps);
+
+  // Shuts down (as Shutdown) if still running.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The bound port (the real one when options.listen asked for port 0).
+  int port() const;
+  // The bound address as "HOST:PORT", for corsd's "listening http=" line.
+  std::string address() const;
+
+  // Stops accepting, lets in-flight requests finish, joins the workers.
+  // Idempotent.
+  void Shutdown();
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace corsd::http
+
+#endif  // CORSD_SERVICE_HTTP_HTTP_SERVER_H_
