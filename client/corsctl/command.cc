@@ -1,0 +1,81 @@
+#include "client/corsctl/command.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace corsd::corsctl {
+
+void AddGlobalFlags(FlagSet* flags, GlobalOptions* options) {
+  flags->String("addr", "HOST:PORT", &options->addr,
+                "decision endpoint (env CORSD_ADDR; default 127.0.0.1:7700)");
+  flags->String("admin-addr", "HOST:PORT", &options->admin_addr,
+                "admin endpoint (env CORSD_ADMIN_ADDR; default "
+                "127.0.0.1:7701)");
+  flags->String("token-file", "FILE", &options->token_file,
+                "admin bearer token, first line of FILE (env "
+                "CORSD_TOKEN_FILE)");
+  flags->String("tls-ca", "FILE", &options->tls_ca,
+                "PEM CA bundle: connect with TLS and verify the server");
+  flags->String("tls-cert", "FILE", &options->tls_cert,
+                "PEM client certificate for mTLS (with --tls-key)");
+  flags->String("tls-key", "FILE", &options->tls_key,
+                "PEM client private key for mTLS (with --tls-cert)");
+  flags->Uint("timeout-ms", "MS", &options->timeout_ms, 3600 * 1000,
+              "deadline of each call in milliseconds (default 10000)");
+  flags->Bool("json", &options->json, "print JSON for scripts");
+  flags->Bool("help", &options->help, "print this help");
+}
+
+absl::Status ResolveGlobalOptions(const FlagSet& flags, const Env& env,
+                                  GlobalOptions* options) {
+  if (!flags.Seen("addr") && !env.corsd_addr.empty()) {
+    options->addr = env.corsd_addr;
+  }
+  if (!flags.Seen("admin-addr") && !env.corsd_admin_addr.empty()) {
+    options->admin_addr = env.corsd_admin_addr;
+  }
+  if (!flags.Seen("token-file") && !env.corsd_token_file.empty()) {
+    options->token_file = env.corsd_token_file;
+  }
+  if (options->tls_cert.empty() != options->tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert and --tls-key go together (mTLS needs both)");
+  }
+  if (!options->tls_cert.empty() && options->tls_ca.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert needs --tls-ca (mTLS runs over TLS)");
+  }
+  return absl::OkStatus();
+}
+
+std::string GlobalFlagsHelp() {
+  FlagSet flags;
+  GlobalOptions options;
+  AddGlobalFlags(&flags, &options);
+  return flags.Help();
+}
+
+int ParseCommandLine(const Invocation& inv, absl::string_view usage,
+                     FlagSet* flags, GlobalOptions* options,
+                     std::vector<std::string>* positional) {
+  absl::Status status = flags->Parse(inv.args, positional);
+  if (!status.ok()) return UsageError(inv, status.message());
+  if (options->help) {
+    *inv.out << usage << "\nFlags:\n" << flags->Help();
+    return -1;
+  }
+  status = ResolveGlobalOptions(*flags, inv.env, options);
+  if (!status.ok()) return UsageError(inv, status.message());
+  return kExitOk;
+}
+
+int UsageError(const Invocation& inv, absl::string_view message) {
+  *inv.err << "corsctl: " << message << "\n";
+  return kExitUsage;
+}
+
+int Failed(const Invocation& inv, const absl::Status& status) {
+  *inv.err << "corsctl: " << status.message() << "\n";
+  return kExitFailed;
+}
+
+}  // namespace corsd::corsctl
