@@ -41,6 +41,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "service/decision/reason.h"
 
 namespace corsd::decision {
 
@@ -88,6 +89,10 @@ class DecisionMetrics {
   // Counts one decision with its action and reason code (proto numbers) and
   // the time it took, in nanoseconds.
   void RecordDecision(int action, int reason, uint64_t latency_nanos);
+  void RecordDecision(Action action, Reason reason, uint64_t latency_nanos) {
+    RecordDecision(static_cast<int>(action), static_cast<int>(reason),
+                   latency_nanos);
+  }
 
   // ---- Admin path (rare; also lock-free) ----
 
