@@ -1,0 +1,167 @@
+#include "service/rpc/admin_service.h"
+
+#include <string>
+
+#include "corsd/v1/decision.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "service/rpc/status_convert.h"
+
+namespace corsd::rpc {
+namespace {
+
+// Copies a StatusOr's value into the response, or converts its error.
+template <typename T>
+grpc::Status Reply(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+AdminService::AdminService(store::Catalog* catalog, const AdminTokens* tokens,
+                           decision::DecisionMetrics* metrics)
+    : catalog_(catalog), tokens_(tokens), metrics_(metrics) {}
+
+grpc::Status AdminService::Authorize(const grpc::ServerContext* context) const {
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "admin call without \"authorization\" metadata; "
+                        "expected \"Bearer <token>\" from --admin-token-file");
+  }
+  if (metadata.count("authorization") != 1 ||
+      !tokens_->Check(
+          absl::string_view(it->second.data(), it->second.size()))) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "admin call with an unknown bearer token; expected "
+                        "one listed in --admin-token-file");
+  }
+  return grpc::Status::OK;
+}
+
+void AdminService::CountWrite(decision::AdminWrite rpc, bool ok,
+                              uint64_t items) {
+  if (metrics_ != nullptr) metrics_->RecordAdminWrite(rpc, ok, items);
+}
+
+grpc::Status AdminService::PutTenant(grpc::ServerContext* context,
+                                     const corsd::v1::PutTenantRequest* request,
+                                     corsd::v1::PutTenantResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  grpc::Status s = Reply(catalog_->PutTenant(*request), response);
+  CountWrite(decision::AdminWrite::kPutTenant, s.ok(), 1);
+  return s;
+}
+
+grpc::Status AdminService::GetTenant(grpc::ServerContext* context,
+                                     const corsd::v1::GetTenantRequest* request,
+                                     corsd::v1::TenantInfo* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  return Reply(catalog_->GetTenant(*request), response);
+}
+
+grpc::Status AdminService::ListTenants(
+    grpc::ServerContext* context, const corsd::v1::ListTenantsRequest* request,
+    corsd::v1::ListTenantsResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  return Reply(catalog_->ListTenants(*request), response);
+}
+
+grpc::Status AdminService::DeleteTenant(
+    grpc::ServerContext* context, const corsd::v1::DeleteTenantRequest* request,
+    corsd::v1::DeleteTenantResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  grpc::Status s = Reply(catalog_->DeleteTenant(*request), response);
+  CountWrite(decision::AdminWrite::kDeleteTenant, s.ok(), 1);
+  return s;
+}
+
+grpc::Status AdminService::WriteEntries(
+    grpc::ServerContext* context, const corsd::v1::WriteEntriesRequest* request,
+    corsd::v1::WriteEntriesResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  grpc::Status s = Reply(catalog_->WriteEntries(*request), response);
+  CountWrite(decision::AdminWrite::kWriteEntries, s.ok(),
+             static_cast<uint64_t>(request->ops_size()));
+  return s;
+}
+
+grpc::Status AdminService::ListEntries(
+    grpc::ServerContext* context, const corsd::v1::ListEntriesRequest* request,
+    corsd::v1::ListEntriesResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  return Reply(catalog_->ListEntries(*request), response);
+}
+
+grpc::Status AdminService::Import(
+    grpc::ServerContext* context,
+    grpc::ServerReader<corsd::v1::ImportChunk>* reader,
+    corsd::v1::ImportResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  std::unique_ptr<store::ImportSession> session = catalog_->BeginImport();
+  corsd::v1::ImportChunk chunk;
+  uint64_t items = 0;
+  while (reader->Read(&chunk)) {
+    items += static_cast<uint64_t>(chunk.tenants_size() + chunk.ops_size());
+    if (absl::Status added = session->Add(chunk); !added.ok()) {
+      CountWrite(decision::AdminWrite::kImport, false, items);
+      return ToGrpcStatus(added);
+    }
+  }
+  if (context->IsCancelled()) {
+    // The client went away before half-closing: the stream is incomplete,
+    // so nothing may be applied.
+    CountWrite(decision::AdminWrite::kImport, false, items);
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "import stream cancelled by the client; nothing "
+                        "applied");
+  }
+  grpc::Status s = Reply(session->Commit(), response);
+  CountWrite(decision::AdminWrite::kImport, s.ok(), items);
+  return s;
+}
+
+grpc::Status AdminService::Export(
+    grpc::ServerContext* context, const corsd::v1::ExportRequest* request,
+    grpc::ServerWriter<corsd::v1::ExportChunk>* writer) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  absl::Status s = catalog_->Export([&](const corsd::v1::ExportChunk& chunk) {
+    return !context->IsCancelled() && writer->Write(chunk);
+  });
+  if (s.code() == absl::StatusCode::kCancelled) {
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "export stopped: the client went away");
+  }
+  return ToGrpcStatus(s);
+}
+
+grpc::Status AdminService::Stats(grpc::ServerContext* context,
+                                 const corsd::v1::StatsRequest* request,
+                                 corsd::v1::StatsResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  *response = catalog_->Stats();
+  if (metrics_ == nullptr) return grpc::Status::OK;
+  const google::protobuf::EnumDescriptor* reasons =
+      corsd::v1::Reason_descriptor();
+  for (int i = 0; i < reasons->value_count(); ++i) {
+    const google::protobuf::EnumValueDescriptor* reason = reasons->value(i);
+    uint64_t count = 0;
+    for (int action = 0; action < decision::DecisionMetrics::kMaxActions - 1;
+         ++action) {
+      count += metrics_->DecisionCount(action, reason->number());
+    }
+    if (count > 0) (*response->mutable_decisions())[reason->name()] = count;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::LookupOrigin(
+    grpc::ServerContext* context, const corsd::v1::LookupOriginRequest* request,
+    corsd::v1::LookupOriginResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  return Reply(catalog_->LookupOrigin(*request), response);
+}
+
+}  // namespace corsd::rpc

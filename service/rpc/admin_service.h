@@ -1,0 +1,87 @@
+// AdminService: corsd.v1.Admin (proto/corsd/v1/admin.proto) on the admin
+// listener. Thin: checks the caller's bearer token, hands the request to the
+// Catalog, converts the result with ToGrpcStatus, counts writes in the
+// metrics. Every rule about what may be written lives in the Catalog.
+//
+// Architecture: the sync API, on purpose. Admin writes block on durable
+// commits (fsync, or a PostgreSQL round trip) and validate up to 100000
+// items; the admin grpc::Server's own sync threads absorb that, so admin
+// work never occupies the callback threads that serve decisions. Export
+// streams a snapshot with flow control (ServerWriter::Write blocks), Import
+// feeds chunks to one ImportSession as they arrive.
+//
+// Errors: UNAUTHENTICATED when the `authorization` metadata is missing or not
+// "Bearer <token>" for a configured token (checked before anything is read);
+// otherwise the Catalog's status, converted (a refused batch is
+// INVALID_ARGUMENT carrying BatchErrors as a google.rpc.Status detail).
+//
+// Thread safety: handlers run concurrently on gRPC's threads; the Catalog
+// serializes writers itself. Catalog, tokens and metrics are not owned and
+// must outlive the server the service is registered on.
+#ifndef CORSD_SERVICE_RPC_ADMIN_SERVICE_H_
+#define CORSD_SERVICE_RPC_ADMIN_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "corsd/v1/admin.grpc.pb.h"
+#include "service/decision/metrics.h"
+#include "service/rpc/admin_auth.h"
+#include "service/store/catalog.h"
+
+namespace corsd::rpc {
+
+class AdminService final : public corsd::v1::Admin::Service {
+ public:
+  // `metrics` may be null (no counting; Stats.decisions left empty).
+  AdminService(store::Catalog* catalog, const AdminTokens* tokens,
+               decision::DecisionMetrics* metrics);
+
+  grpc::Status PutTenant(grpc::ServerContext* context,
+                         const corsd::v1::PutTenantRequest* request,
+                         corsd::v1::PutTenantResponse* response) override;
+  grpc::Status GetTenant(grpc::ServerContext* context,
+                         const corsd::v1::GetTenantRequest* request,
+                         corsd::v1::TenantInfo* response) override;
+  grpc::Status ListTenants(grpc::ServerContext* context,
+                           const corsd::v1::ListTenantsRequest* request,
+                           corsd::v1::ListTenantsResponse* response) override;
+  grpc::Status DeleteTenant(grpc::ServerContext* context,
+                            const corsd::v1::DeleteTenantRequest* request,
+                            corsd::v1::DeleteTenantResponse* response) override;
+  grpc::Status WriteEntries(grpc::ServerContext* context,
+                            const corsd::v1::WriteEntriesRequest* request,
+                            corsd::v1::WriteEntriesResponse* response) override;
+  grpc::Status ListEntries(grpc::ServerContext* context,
+                           const corsd::v1::ListEntriesRequest* request,
+                           corsd::v1::ListEntriesResponse* response) override;
+  // Reads every chunk into one ImportSession, then commits on half-close. A
+  // chunk the session refuses ends the call with that status at once.
+  grpc::Status Import(grpc::ServerContext* context,
+                      grpc::ServerReader<corsd::v1::ImportChunk>* reader,
+                      corsd::v1::ImportResponse* response) override;
+  // CANCELLED when the client goes away mid-stream.
+  grpc::Status Export(
+      grpc::ServerContext* context, const corsd::v1::ExportRequest* request,
+      grpc::ServerWriter<corsd::v1::ExportChunk>* writer) override;
+  // Catalog::Stats plus `decisions`: counts by Reason enum name (zeros left
+  // out).
+  grpc::Status Stats(grpc::ServerContext* context,
+                     const corsd::v1::StatsRequest* request,
+                     corsd::v1::StatsResponse* response) override;
+  grpc::Status LookupOrigin(grpc::ServerContext* context,
+                            const corsd::v1::LookupOriginRequest* request,
+                            corsd::v1::LookupOriginResponse* response) override;
+
+ private:
+  // OK when the call carries a valid token, else UNAUTHENTICATED.
+  grpc::Status Authorize(const grpc::ServerContext* context) const;
+  void CountWrite(decision::AdminWrite rpc, bool ok, uint64_t items);
+
+  store::Catalog* const catalog_;
+  const AdminTokens* const tokens_;
+  decision::DecisionMetrics* const metrics_;
+};
+
+}  // namespace corsd::rpc
+
+#endif  // CORSD_SERVICE_RPC_ADMIN_SERVICE_H_

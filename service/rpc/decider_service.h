@@ -1,0 +1,60 @@
+// DeciderService: corsd.v1.Decider (Decide, DecideBatch, DecideStream) on
+// the decision listener, with gRPC's callback API: each decision runs inline
+// on the gRPC thread that read the request (microseconds, never blocks), so
+// there is no hand-off to a worker pool.
+//
+// Contracts:
+//   * Decide: one decision. INVALID_ARGUMENT naming the field and limit when
+//     a field is over its limit (limits.h).
+//   * DecideBatch: 0..kMaxBatchRequests requests, answered in order;
+//     INVALID_ARGUMENT ("requests has N items; the limit is 1000") past that,
+//     or naming requests[i]... for an item over a limit (nothing decided).
+//   * DecideStream: each DecideBatchRequest gets one DecideBatchResponse, in
+//     order; one message in flight at a time per stream (read, decide,
+//     write, read...). A message over a limit ends the stream with
+//     INVALID_ARGUMENT; the client half-closing ends it with OK.
+// Every decision is timed and recorded in the metrics; the ReadGuard covers
+// Decide and the response fill.
+//
+// Thread safety: handlers run concurrently on gRPC's threads; all state is
+// per call. The deps are not owned and must outlive the server.
+#ifndef CORSD_SERVICE_RPC_DECIDER_SERVICE_H_
+#define CORSD_SERVICE_RPC_DECIDER_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "corsd/v1/decision.grpc.pb.h"
+#include "service/rpc/decide_mapping.h"
+
+namespace corsd::rpc {
+
+class DeciderService final : public corsd::v1::Decider::CallbackService {
+ public:
+  explicit DeciderService(const DecisionDeps& deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* Decide(
+      grpc::CallbackServerContext* context,
+      const corsd::v1::DecideRequest* request,
+      corsd::v1::DecideResponse* response) override;
+  grpc::ServerUnaryReactor* DecideBatch(
+      grpc::CallbackServerContext* context,
+      const corsd::v1::DecideBatchRequest* request,
+      corsd::v1::DecideBatchResponse* response) override;
+  grpc::ServerBidiReactor<corsd::v1::DecideBatchRequest,
+                          corsd::v1::DecideBatchResponse>*
+  DecideStream(grpc::CallbackServerContext* context) override;
+
+  // The batch path shared by DecideBatch and DecideStream: checks every
+  // item, then decides them in order under one ReadGuard into *response.
+  // Exposed for the stream reactor and tests.
+  static grpc::Status DecideBatchInto(
+      const DecisionDeps& deps, const corsd::v1::DecideBatchRequest& request,
+      corsd::v1::DecideBatchResponse* response);
+
+ private:
+  const DecisionDeps deps_;
+};
+
+}  // namespace corsd::rpc
+
+#endif  // CORSD_SERVICE_RPC_DECIDER_SERVICE_H_
