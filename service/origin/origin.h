@@ -26,7 +26,13 @@ namespace corsd::origin {
 
 // The schemes that have tuple origins. Every other scheme has the opaque
 // origin "null" (blob: takes its inner URL's origin).
-enum class Scheme : uint8_t { kHttp = 0, kHttps = 1, kWs = 2, kWss = 3, kFtp = 4 };
+enum class Scheme : uint8_t {
+  kHttp = 0,
+  kHttps = 1,
+  kWs = 2,
+  kWss = 3,
+  kFtp = 4
+};
 
 // "http", "https", "ws", "wss", "ftp".
 absl::string_view SchemeName(Scheme scheme);
@@ -51,14 +57,14 @@ struct OriginParts {
 
 // Outcome of CheckOriginHeader.
 enum class HeaderCheck : uint8_t {
-  kCanonical = 0,        // A canonical tuple origin; *parts is filled.
-  kNull = 1,             // Exactly "null" (an opaque origin, R11).
-  kEmpty = 2,            // The empty string.
-  kTooLong = 3,          // Longer than kMaxOriginBytes.
-  kUnsupportedScheme = 4,// "scheme://..." whose scheme has no tuple origin.
-  kNotCanonical = 5,     // Anything else: not byte-identical to a canonical
-                         // serialization (uppercase, default port, path,
-                         // userinfo, non-ASCII, bad IP form, ...).
+  kCanonical = 0,          // A canonical tuple origin; *parts is filled.
+  kNull = 1,               // Exactly "null" (an opaque origin, R11).
+  kEmpty = 2,              // The empty string.
+  kTooLong = 3,            // Longer than kMaxOriginBytes.
+  kUnsupportedScheme = 4,  // "scheme://..." whose scheme has no tuple origin.
+  kNotCanonical = 5,       // Anything else: not byte-identical to a canonical
+                           // serialization (uppercase, default port, path,
+                           // userinfo, non-ASCII, bad IP form, ...).
 };
 
 // A short stable name for `check` ("canonical", "not_canonical", ...).

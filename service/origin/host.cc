@@ -1,0 +1,215 @@
+#include "service/origin/host.h"
+
+#include <unicode/uidna.h>
+
+#include <cstdint>
+#include <cstdio>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "service/origin/ip_address.h"
+
+namespace corsd::origin::internal {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(absl::string_view input) {
+  std::string out;
+  out.reserve(input.size());
+  for (size_t i = 0; i < input.size(); ++i) {
+    if (input[i] == '%' && i + 2 < input.size() &&
+        HexValue(input[i + 1]) >= 0 && HexValue(input[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(input[i + 1]) * 16 +
+                                      HexValue(input[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(input[i]);
+    }
+  }
+  return out;
+}
+
+bool IsAscii(absl::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+// The UTS 46 processor the URL standard asks for. CheckHyphens and
+// VerifyDnsLength are off there, so their ICU errors are ignored below.
+const UIDNA* Uts46() {
+  static const UIDNA* const idna = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    UIDNA* created = uidna_openUTS46(UIDNA_CHECK_BIDI | UIDNA_CHECK_CONTEXTJ |
+                                         UIDNA_NONTRANSITIONAL_TO_ASCII |
+                                         UIDNA_NONTRANSITIONAL_TO_UNICODE,
+                                     &status);
+    return U_SUCCESS(status) ? created : nullptr;
+  }();
+  return idna;
+}
+
+constexpr uint32_t kIgnoredIdnaErrors =
+    UIDNA_ERROR_EMPTY_LABEL | UIDNA_ERROR_LABEL_TOO_LONG |
+    UIDNA_ERROR_DOMAIN_NAME_TOO_LONG | UIDNA_ERROR_LEADING_HYPHEN |
+    UIDNA_ERROR_TRAILING_HYPHEN | UIDNA_ERROR_HYPHEN_3_4;
+
+std::string CodePointName(unsigned char c) {
+  return absl::StrFormat("U+%04X", c);
+}
+
+std::string PercentEncodeC0(absl::string_view input) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(input.size());
+  for (char ch : input) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c > 0x7e) {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsForbiddenHostCodePoint(unsigned char c) {
+  switch (c) {
+    case 0x00:
+    case '\t':
+    case '\n':
+    case '\r':
+    case ' ':
+    case '#':
+    case '/':
+    case ':':
+    case '<':
+    case '>':
+    case '?':
+    case '@':
+    case '[':
+    case '\\':
+    case ']':
+    case '^':
+    case '|':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsForbiddenDomainCodePoint(unsigned char c) {
+  return c < 0x20 || c == '%' || c == 0x7f || IsForbiddenHostCodePoint(c);
+}
+
+absl::StatusOr<std::string> DomainToAscii(absl::string_view domain) {
+  if (IsAscii(domain)) return absl::AsciiStrToLower(domain);
+  const UIDNA* idna = Uts46();
+  if (idna == nullptr) {
+    return absl::InternalError("ICU UTS 46 data is unavailable");
+  }
+  std::string out(domain.size() * 4 + 64, '\0');
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    UErrorCode status = U_ZERO_ERROR;
+    UIDNAInfo info = UIDNA_INFO_INITIALIZER;
+    int32_t length = uidna_nameToASCII_UTF8(
+        idna, domain.data(), static_cast<int32_t>(domain.size()), out.data(),
+        static_cast<int32_t>(out.size()), &info, &status);
+    if (status == U_BUFFER_OVERFLOW_ERROR && attempt == 0) {
+      out.resize(static_cast<size_t>(length) + 1);
+      continue;
+    }
+    if (U_FAILURE(status)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "host \"", domain, "\" could not be converted to ASCII (",
+          u_errorName(status), ")"));
+    }
+    const uint32_t errors = info.errors & ~kIgnoredIdnaErrors;
+    if (errors != 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "host \"%s\" is not a valid internationalized domain name "
+          "(UTS 46 error bits 0x%x)",
+          std::string(domain), errors));
+    }
+    out.resize(static_cast<size_t>(length));
+    if (out.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("host \"", domain, "\" is empty after IDNA processing"));
+    }
+    return out;
+  }
+  return absl::InternalError("ICU UTS 46 output size changed between calls");
+}
+
+absl::StatusOr<Host> ParseHost(absl::string_view input, bool is_opaque) {
+  Host host;
+  if (!input.empty() && input.front() == '[') {
+    if (input.back() != ']' || input.size() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "host \"", input, "\" opens '[' but does not end in ']'"));
+    }
+    Ipv6Pieces pieces;
+    if (const char* error =
+            ParseIpv6(input.substr(1, input.size() - 2), &pieces)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("host \"", input, "\": ", error));
+    }
+    char text[kMaxIpv6TextBytes];
+    host.type = HostType::kIpv6;
+    host.serialized = absl::StrCat(
+        "[", absl::string_view(text, SerializeIpv6(pieces, text)), "]");
+    return host;
+  }
+  if (is_opaque) {
+    for (char c : input) {
+      if (IsForbiddenHostCodePoint(static_cast<unsigned char>(c))) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("host \"", input, "\" contains forbidden code point ",
+                         CodePointName(static_cast<unsigned char>(c))));
+      }
+    }
+    host.type = input.empty() ? HostType::kEmpty : HostType::kOpaque;
+    host.serialized = PercentEncodeC0(input);
+    return host;
+  }
+  if (input.empty()) {
+    return absl::InvalidArgumentError("host is empty; expected a domain or IP");
+  }
+  absl::StatusOr<std::string> ascii = DomainToAscii(PercentDecode(input));
+  if (!ascii.ok()) return ascii.status();
+  for (char c : *ascii) {
+    if (IsForbiddenDomainCodePoint(static_cast<unsigned char>(c))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("host \"", input, "\" contains forbidden code point ",
+                       CodePointName(static_cast<unsigned char>(c))));
+    }
+  }
+  if (EndsInANumber(*ascii)) {
+    uint32_t address;
+    if (const char* error = ParseIpv4(*ascii, &address)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("host \"", input, "\" ends in a number but: ", error));
+    }
+    host.type = HostType::kIpv4;
+    host.serialized = SerializeIpv4(address);
+    return host;
+  }
+  host.type = HostType::kDomain;
+  host.serialized = *std::move(ascii);
+  return host;
+}
+
+}  // namespace corsd::origin::internal
