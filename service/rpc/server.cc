@@ -1,0 +1,347 @@
+#include "service/rpc/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <system_error>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "service/decision/engine.h"
+#include "service/decision/metrics.h"
+#include "service/decision/reason.h"
+#include "service/policy/policy_registry.h"
+#include "service/rpc/admin_auth.h"
+#include "service/rpc/admin_service.h"
+#include "service/rpc/authorization_service.h"
+#include "service/rpc/decider_service.h"
+#include "service/store/catalog.h"
+#include "service/store/store.h"
+#include "service/table/epoch.h"
+#include "service/table/origin_table.h"
+
+namespace corsd::rpc {
+namespace {
+
+// Service names health reports on, besides "" (the whole server).
+constexpr const char* kDecisionServices[] = {
+    "corsd.v1.Decider", "envoy.service.auth.v3.Authorization"};
+constexpr const char* kAdminServices[] = {"corsd.v1.Admin"};
+
+// The admin listener accepts larger messages: an ImportChunk holds up to
+// 100000 items.
+constexpr int kAdminMaxMessageBytes = 64 << 20;
+
+// Splits "HOST:PORT" ("[v6]:PORT"); InvalidArgument naming `flag`.
+absl::Status ParseHostPort(absl::string_view flag, absl::string_view value,
+                           std::string* host) {
+  const size_t colon = value.rfind(':');
+  int port = -1;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " \"", value,
+                     "\": expected HOST:PORT (IPv6 as [ADDR]:PORT), port "
+                     "0..65535"));
+  }
+  absl::string_view h = value.substr(0, colon);
+  if (h.find(':') != absl::string_view::npos &&
+      (h.front() != '[' || h.back() != ']')) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, " \"", value, "\": an IPv6 host must be bracketed ([::1]:PORT)"));
+  }
+  *host = std::string(h);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(absl::string_view flag,
+                                     const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat(flag, " \"", path, "\": cannot be read"));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const ServerConfig& config) {
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert and --tls-key: expected both or neither");
+  }
+  if (config.tls_cert.empty()) {
+    if (!config.tls_client_ca.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls-client-ca: needs --tls-cert and --tls-key (mTLS is TLS with "
+          "client certificates)");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  absl::StatusOr<std::string> cert = ReadFile("--tls-cert", config.tls_cert);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile("--tls-key", config.tls_key);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (!config.tls_client_ca.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadFile("--tls-client-ca", config.tls_client_ca);
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *std::move(ca);
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  options.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
+  return grpc::SslServerCredentials(options);
+}
+
+absl::string_view MetricsActionName(int action) {
+  return decision::ActionName(static_cast<decision::Action>(action));
+}
+absl::string_view MetricsReasonName(int reason) {
+  if (reason < 0 || reason > decision::kMaxReason) return "";
+  return decision::ReasonName(static_cast<decision::Reason>(reason));
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerConfig config;
+  // The core, in construction order (destroyed in reverse).
+  std::unique_ptr<table::EpochManager> epochs;
+  std::unique_ptr<table::OriginTable> table;
+  std::unique_ptr<policy::PolicyRegistry> registry;
+  std::unique_ptr<decision::Engine> engine;
+  std::unique_ptr<decision::DecisionMetrics> metrics;
+  std::unique_ptr<store::Catalog> catalog;
+  std::optional<AdminTokens> tokens;
+  std::unique_ptr<DeciderService> decider;
+  std::unique_ptr<AuthorizationService> authorization;
+  std::unique_ptr<AdminService> admin;
+  std::unique_ptr<grpc::Server> decision_server;
+  std::unique_ptr<grpc::Server> admin_server;
+  std::string decision_address;
+  std::string admin_address;
+  int decision_port = 0;
+  int admin_port = 0;
+
+  // Written by the watcher and Shutdown, read by Serving(): relaxed, the
+  // value is a hint that carries no other data.
+  std::atomic<bool> serving{false};
+
+  absl::Mutex mu;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  bool stopped ABSL_GUARDED_BY(mu) = false;
+  std::thread watcher;
+
+  void SetHealth(bool ok) {
+    for (grpc::Server* s : {decision_server.get(), admin_server.get()}) {
+      if (s == nullptr || s->GetHealthCheckService() == nullptr) continue;
+      grpc::HealthCheckServiceInterface* health = s->GetHealthCheckService();
+      health->SetServingStatus("", ok);
+      const auto& names =
+          s == decision_server.get()
+              ? std::vector<const char*>(std::begin(kDecisionServices),
+                                         std::end(kDecisionServices))
+              : std::vector<const char*>(std::begin(kAdminServices),
+                                         std::end(kAdminServices));
+      for (const char* name : names) health->SetServingStatus(name, ok);
+    }
+    metrics->SetReady(ok);
+    serving.store(ok, std::memory_order_relaxed);
+  }
+
+  void WatchReadiness() {
+    bool last = serving.load(std::memory_order_relaxed);
+    absl::MutexLock lock(&mu);
+    while (!mu.AwaitWithTimeout(absl::Condition(&stopping),
+                                config.readiness_poll)) {
+      const bool ready = catalog->Ready();
+      if (ready != last) {
+        SetHealth(ready);
+        last = ready;
+      }
+    }
+  }
+
+  absl::StatusOr<std::unique_ptr<grpc::Server>> Listen(
+      absl::string_view flag, const std::string& address,
+      const ServerOptions& transport,
+      const std::shared_ptr<grpc::ServerCredentials>& credentials,
+      std::initializer_list<grpc::Service*> services, int* port,
+      std::string* bound) {
+    std::string host;
+    if (absl::Status s = ParseHostPort(flag, address, &host); !s.ok()) {
+      return s;
+    }
+    grpc::ServerBuilder builder;
+    ApplyServerOptions(transport, &builder);
+    builder.AddListeningPort(address, credentials, port);
+    for (grpc::Service* service : services) builder.RegisterService(service);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    if (server == nullptr || *port == 0) {
+      if (server != nullptr) server->Shutdown();
+      return absl::UnavailableError(absl::StrCat(
+          flag, " \"", address, "\": cannot bind (in use, or not local)"));
+    }
+    *bound = absl::StrCat(host, ":", *port);
+    return server;
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  if (absl::Status s = ValidateServerOptions(config.transport); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeCredentials(config);
+  if (!credentials.ok()) return credentials.status();
+  if (config.admin_token_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--admin-token-file: required (one bearer token per line); the "
+        "Admin service never runs without credentials");
+  }
+  absl::StatusOr<AdminTokens> tokens =
+      AdminTokens::LoadFile(config.admin_token_file);
+  if (!tokens.ok()) return tokens.status();
+  impl->tokens.emplace(*std::move(tokens));
+
+  if (!config.data_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--data-dir \"", config.data_dir,
+                       "\": cannot be created: ", ec.message()));
+    }
+  }
+
+  impl->epochs = std::make_unique<table::EpochManager>();
+  impl->table = std::make_unique<table::OriginTable>(impl->epochs.get());
+  impl->registry = std::make_unique<policy::PolicyRegistry>(impl->epochs.get());
+  impl->engine = std::make_unique<decision::Engine>(impl->table.get(),
+                                                    impl->registry.get());
+  impl->metrics = std::make_unique<decision::DecisionMetrics>(
+      decision::MetricsLabels{&MetricsActionName, &MetricsReasonName});
+
+  absl::StatusOr<std::unique_ptr<store::Store>> store =
+      store::OpenStore(config.store_url, config.data_dir);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<std::unique_ptr<store::Catalog>> catalog =
+      store::Catalog::Open(*std::move(store), impl->epochs.get(),
+                           impl->table.get(), impl->registry.get());
+  if (!catalog.ok()) return catalog.status();
+  impl->catalog = *std::move(catalog);
+
+  const DecisionDeps deps{impl->engine.get(), impl->epochs.get(),
+                          impl->metrics.get()};
+  impl->decider = std::make_unique<DeciderService>(deps);
+  impl->authorization =
+      std::make_unique<AuthorizationService>(deps, config.tenant_header);
+  impl->admin = std::make_unique<AdminService>(
+      impl->catalog.get(), &*impl->tokens, impl->metrics.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  absl::StatusOr<std::unique_ptr<grpc::Server>> decision_server =
+      impl->Listen("--listen", config.listen, config.transport, *credentials,
+                   {impl->decider.get(), impl->authorization.get()},
+                   &impl->decision_port, &impl->decision_address);
+  if (!decision_server.ok()) return decision_server.status();
+  impl->decision_server = *std::move(decision_server);
+
+  // Admin: its own sync threads (not bounded by --threads, which sizes the
+  // decision path) and room for 100000-item import chunks.
+  ServerOptions admin_transport = config.transport;
+  admin_transport.threads = 0;
+  admin_transport.max_receive_message_bytes = std::max(
+      admin_transport.max_receive_message_bytes, kAdminMaxMessageBytes);
+  admin_transport.max_send_message_bytes =
+      std::max(admin_transport.max_send_message_bytes, kAdminMaxMessageBytes);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server = impl->Listen(
+      "--admin-listen", config.admin_listen, admin_transport, *credentials,
+      {impl->admin.get()}, &impl->admin_port, &impl->admin_address);
+  if (!admin_server.ok()) {
+    impl->decision_server->Shutdown();
+    return admin_server.status();
+  }
+  impl->admin_server = *std::move(admin_server);
+
+  impl->SetHealth(impl->catalog->Ready());
+  Impl* raw = impl.get();
+  impl->watcher = std::thread([raw] { raw->WatchReadiness(); });
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+const std::string& Server::decision_address() const {
+  return impl_->decision_address;
+}
+const std::string& Server::admin_address() const {
+  return impl_->admin_address;
+}
+int Server::decision_port() const { return impl_->decision_port; }
+int Server::admin_port() const { return impl_->admin_port; }
+bool Server::Serving() const {
+  return impl_->serving.load(std::memory_order_relaxed);
+}
+const decision::Engine* Server::engine() const { return impl_->engine.get(); }
+const table::OriginTable* Server::table() const { return impl_->table.get(); }
+table::EpochManager* Server::epochs() const { return impl_->epochs.get(); }
+const store::Catalog* Server::catalog() const { return impl_->catalog.get(); }
+decision::DecisionMetrics* Server::metrics() const {
+  return impl_->metrics.get();
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->stopping) {
+      impl_->mu.Await(absl::Condition(&impl_->stopped));
+      return;
+    }
+    impl_->stopping = true;
+  }
+  if (impl_->watcher.joinable()) impl_->watcher.join();
+  impl_->SetHealth(false);
+  const gpr_timespec deadline = gpr_time_add(
+      gpr_now(GPR_CLOCK_MONOTONIC),
+      gpr_time_from_nanos(std::max<int64_t>(0, absl::ToInt64Nanoseconds(grace)),
+                          GPR_TIMESPAN));
+  // Both listeners drain at once: the admin thread pool and the decision
+  // callbacks are independent.
+  std::thread admin_stop([&] { impl_->admin_server->Shutdown(deadline); });
+  impl_->decision_server->Shutdown(deadline);
+  admin_stop.join();
+  impl_->decision_server->Wait();
+  impl_->admin_server->Wait();
+  absl::MutexLock lock(&impl_->mu);
+  impl_->stopped = true;
+}
+
+void Server::Wait() {
+  absl::MutexLock lock(&impl_->mu);
+  impl_->mu.Await(absl::Condition(&impl_->stopped));
+}
+
+}  // namespace corsd::rpc

@@ -1,0 +1,122 @@
+// Server: corsd assembled -- the in-memory core (EpochManager, OriginTable,
+// PolicyRegistry, Engine, DecisionMetrics), the durable Catalog over the
+// store, and two gRPC listeners:
+//   * decision listener (--listen): Decider + envoy Authorization/Check,
+//     callback API; plus Health and reflection. No Admin: an Admin call here
+//     is UNIMPLEMENTED, so decision clients can never change anything.
+//   * admin listener (--admin-listen): Admin (bearer tokens required), sync
+//     API on its own threads; plus Health and reflection.
+// main.cc parses flags into a ServerConfig and starts the HTTP listener
+// beside it from the accessors; tests may start a Server in-process.
+//
+// Health (grpc.health.v1.Health, both listeners; service "" and each
+// service's full name): NOT_SERVING until the Catalog is loaded and
+// Catalog::Ready(), then SERVING; a background thread re-reads Ready()
+// every ServerConfig::readiness_poll and flips it (a PostgreSQL follower
+// that lags or disconnects goes NOT_SERVING). Shutdown sets NOT_SERVING
+// first, so load balancers drain.
+//
+// Thread safety: the accessors and Serving() may be called from any thread.
+// Shutdown and Wait may be called from any thread; Shutdown is idempotent.
+// The destructor shuts down (zero grace) if Shutdown was not called.
+#ifndef CORSD_SERVICE_RPC_SERVER_H_
+#define CORSD_SERVICE_RPC_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "service/rpc/server_options.h"
+
+namespace corsd::decision {
+class Engine;
+class DecisionMetrics;
+}  // namespace corsd::decision
+namespace corsd::store {
+class Catalog;
+}  // namespace corsd::store
+namespace corsd::table {
+class EpochManager;
+class OriginTable;
+}  // namespace corsd::table
+
+namespace corsd::rpc {
+
+struct ServerConfig {
+  // "HOST:PORT" ("[::1]:PORT" for IPv6); port 0 binds a free port.
+  std::string listen = "127.0.0.1:7700";
+  std::string admin_listen = "127.0.0.1:7701";
+  // Directory of the embedded store (created if missing); required unless
+  // store_url names a shared store.
+  std::string data_dir;
+  // store::OpenStore's URL ("" = SQLite in data_dir).
+  std::string store_url;
+  // Bearer tokens for Admin (AdminTokens file format). Required.
+  std::string admin_token_file;
+  // PEM files. cert and key together enable TLS on both listeners; client_ca
+  // (needs cert and key) also requires and verifies client certificates
+  // (mTLS). All empty: insecure (plaintext) listeners.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  // ext_authz fallback tenant header (any case; "" = none).
+  std::string tenant_header = "x-corsd-tenant";
+  // Transport settings of both listeners.
+  ServerOptions transport;
+  // How often health re-reads Catalog::Ready().
+  absl::Duration readiness_poll = absl::Milliseconds(200);
+};
+
+class Server {
+ public:
+  // Builds the core, opens the store and loads the Catalog, binds and starts
+  // both listeners, sets health. Errors (nothing left running):
+  //   InvalidArgument naming the flag: bad listen address, transport option
+  //     out of range, tls_key without tls_cert (or the reverse), tls_client_ca
+  //     without them, admin_token_file empty or not a valid token file,
+  //     data_dir not creatable;
+  //   NotFound: a TLS or token file cannot be read;
+  //   Unavailable: an address cannot be bound (in use, not local);
+  //   the store's and Catalog::Open's errors (with the store named).
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerConfig& config);
+
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // "HOST:PORT" actually bound (the real port when 0 was asked), as printed
+  // on corsd's "listening" lines.
+  const std::string& decision_address() const;
+  const std::string& admin_address() const;
+  int decision_port() const;
+  int admin_port() const;
+
+  // True while health says SERVING.
+  bool Serving() const;
+
+  // The core, for the HTTP listener main.cc starts beside the gRPC ones.
+  // Valid until the Server is destroyed.
+  const decision::Engine* engine() const;
+  const table::OriginTable* table() const;
+  table::EpochManager* epochs() const;
+  const store::Catalog* catalog() const;
+  decision::DecisionMetrics* metrics() const;
+
+  // Health NOT_SERVING, then stops both listeners: no new calls, in-flight
+  // calls get until now + grace to finish, then are cancelled. Returns when
+  // both servers have stopped. Idempotent.
+  void Shutdown(absl::Duration grace);
+  // Blocks until Shutdown has completed (from another thread).
+  void Wait();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace corsd::rpc
+
+#endif  // CORSD_SERVICE_RPC_SERVER_H_
