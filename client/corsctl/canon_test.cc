@@ -59,6 +59,12 @@ TEST(CanonLineTest, JsonLine) {
 }
 
 #ifdef CORSCTL_BINARY
+testing::ProcessOptions WithStdin(std::string data) {
+  testing::ProcessOptions options;
+  options.stdin_data = std::move(data);
+  return options;
+}
+
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines = absl::StrSplit(text, '\n');
   EXPECT_FALSE(lines.empty());
@@ -85,7 +91,7 @@ TEST(CanonProcessTest, ArgumentsOneLineEachInOrder) {
 TEST(CanonProcessTest, StdinLinesIncludingEmptyAndCrlf) {
   auto result = testing::RunProcess(
       {CORSCTL_BINARY, "canon"},
-      {.stdin_data = "HTTPS://A.COM\r\n\nfile:///x\nhttp://b.com:80"});
+      WithStdin("HTTPS://A.COM\r\n\nfile:///x\nhttp://b.com:80"));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->exit_code, 0) << result->err;
   std::vector<std::string> lines = Lines(result->out);
@@ -99,8 +105,7 @@ TEST(CanonProcessTest, StdinLinesIncludingEmptyAndCrlf) {
 TEST(CanonProcessTest, OverlongLineIsOneErrorLine) {
   std::string data =
       "https://a.com\n" + std::string(100000, 'x') + "\nhttps://b.com\n";
-  auto result =
-      testing::RunProcess({CORSCTL_BINARY, "canon"}, {.stdin_data = data});
+  auto result = testing::RunProcess({CORSCTL_BINARY, "canon"}, WithStdin(data));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->exit_code, 0);
   std::vector<std::string> lines = Lines(result->out);
