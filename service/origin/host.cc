@@ -2,8 +2,10 @@
 
 #include <unicode/uidna.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -63,6 +65,61 @@ constexpr uint32_t kIgnoredIdnaErrors =
     UIDNA_ERROR_DOMAIN_NAME_TOO_LONG | UIDNA_ERROR_LEADING_HYPHEN |
     UIDNA_ERROR_TRAILING_HYPHEN | UIDNA_ERROR_HYPHEN_3_4;
 
+// UTS 46 mapping changes since the Unicode version of Debian 12's ICU 72
+// (Unicode 15.0), e.g. U+1E9E now maps to U+00DF and U+180E is ignored.
+struct MappingUpdate {
+  uint32_t code_point;
+  const char* utf8;  // the current mapping; "" when now ignored
+};
+constexpr MappingUpdate kUts46Updates[] = {
+#include "service/origin/uts46_updates.inc"
+};
+
+const MappingUpdate* FindUpdate(uint32_t cp) {
+  const MappingUpdate* begin = std::begin(kUts46Updates);
+  const MappingUpdate* end = std::end(kUts46Updates);
+  const MappingUpdate* it = std::lower_bound(
+      begin, end, cp,
+      [](const MappingUpdate& u, uint32_t v) { return u.code_point < v; });
+  return it != end && it->code_point == cp ? it : nullptr;
+}
+
+// Decodes one UTF-8 sequence at s[i]; returns its length (0 if malformed).
+size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  uint32_t v = len == 1 ? c : (c & (0x7f >> len));
+  for (size_t k = 1; k < len; ++k) {
+    const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xc0) != 0x80) return 0;
+    v = (v << 6) | (cc & 0x3f);
+  }
+  *cp = v;
+  return len;
+}
+
+// Applies kUts46Updates ahead of ICU, which then maps everything else.
+std::string ApplyMappingUpdates(absl::string_view domain) {
+  std::string out;
+  out.reserve(domain.size());
+  for (size_t i = 0; i < domain.size();) {
+    uint32_t cp = 0;
+    const size_t len = DecodeUtf8(domain, i, &cp);
+    if (len == 0) {  // malformed: ICU turns it into U+FFFD and fails
+      out.push_back(domain[i++]);
+      continue;
+    }
+    if (const MappingUpdate* update = len > 1 ? FindUpdate(cp) : nullptr) {
+      out += update->utf8;
+    } else {
+      out.append(domain.data() + i, len);
+    }
+    i += len;
+  }
+  return out;
+}
+
 std::string CodePointName(unsigned char c) {
   return absl::StrFormat("U+%04X", c);
 }
@@ -121,12 +178,13 @@ absl::StatusOr<std::string> DomainToAscii(absl::string_view domain) {
   if (idna == nullptr) {
     return absl::InternalError("ICU UTS 46 data is unavailable");
   }
-  std::string out(domain.size() * 4 + 64, '\0');
+  const std::string mapped = ApplyMappingUpdates(domain);
+  std::string out(mapped.size() * 4 + 64, '\0');
   for (int attempt = 0; attempt < 2; ++attempt) {
     UErrorCode status = U_ZERO_ERROR;
     UIDNAInfo info = UIDNA_INFO_INITIALIZER;
     int32_t length = uidna_nameToASCII_UTF8(
-        idna, domain.data(), static_cast<int32_t>(domain.size()), out.data(),
+        idna, mapped.data(), static_cast<int32_t>(mapped.size()), out.data(),
         static_cast<int32_t>(out.size()), &info, &status);
     if (status == U_BUFFER_OVERFLOW_ERROR && attempt == 0) {
       out.resize(static_cast<size_t>(length) + 1);

@@ -1,0 +1,106 @@
+// WPT conformance: the full parse agrees with web-platform-tests'
+// urltestdata.json (every entry without a base) and toascii.json (every
+// entry), read from CORSD_SHARED_DIR "/testdata/wpt". No exclusions.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
+#include "service/origin/origin.h"
+#include "service/origin/testing/json_reader.h"
+
+namespace corsd::origin {
+namespace {
+
+using testing::JsonValue;
+
+const std::string kWptDir = std::string(CORSD_SHARED_DIR) + "/testdata/wpt";
+
+// Printable form of a test input: non-printable bytes as \xNN.
+std::string Escape(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      absl::StrAppendFormat(&out, "\\x%02X", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Loads `file` from the WPT dir (NotFound when absent).
+absl::StatusOr<JsonValue> LoadWpt(absl::string_view file) {
+  return testing::ReadJsonFile(absl::StrCat(kWptDir, "/", file));
+}
+
+#define LOAD_OR_SKIP(var, file)                                             \
+  absl::StatusOr<JsonValue> var = LoadWpt(file);                            \
+  if (absl::IsNotFound(var.status())) {                                     \
+    GTEST_SKIP() << "WPT data absent: " << kWptDir << "/" << file           \
+                 << " (checked out ../shared/testdata? see its README.md)"; \
+  }                                                                         \
+  ASSERT_TRUE(var.ok()) << var.status();                                    \
+  ASSERT_TRUE(var->is_array())
+
+TEST(WptUrlTestData, EveryEntryWithoutBaseAgrees) {
+  LOAD_OR_SKIP(data, "urltestdata.json");
+  int checked_origin = 0, checked_failure = 0;
+  for (const JsonValue& entry : data->items()) {
+    if (!entry.is_object()) continue;  // comment strings
+    const JsonValue* base = entry.Find("base");
+    if (base != nullptr && !base->is_null()) continue;
+    const std::string& input = entry.Find("input")->string_value();
+    absl::StatusOr<std::string> got = CanonicalizeOrigin(input);
+    const JsonValue* failure = entry.Find("failure");
+    if (failure != nullptr && failure->bool_value()) {
+      ++checked_failure;
+      EXPECT_FALSE(got.ok()) << "input \"" << Escape(input)
+                             << "\" must fail, got " << Escape(*got);
+      continue;
+    }
+    // Every other entry parses; those with "origin" say to what.
+    EXPECT_TRUE(got.ok()) << "input \"" << Escape(input)
+                          << "\" must parse: " << got.status();
+    if (const JsonValue* origin = entry.Find("origin")) {
+      ++checked_origin;
+      if (got.ok()) {
+        EXPECT_EQ(*got, origin->string_value())
+            << "input \"" << Escape(input) << "\"";
+      }
+    }
+  }
+  // The data set pinned in ../shared (ada-url 308110b2) has exactly these
+  // counts; fewer means entries were silently skipped.
+  EXPECT_GE(checked_origin, 250);
+  EXPECT_GE(checked_failure, 205);
+}
+
+TEST(WptToAscii, EveryEntryAgrees) {
+  LOAD_OR_SKIP(data, "toascii.json");
+  int checked = 0;
+  for (const JsonValue& entry : data->items()) {
+    if (!entry.is_object()) continue;
+    const std::string& input = entry.Find("input")->string_value();
+    const JsonValue* output = entry.Find("output");
+    ASSERT_NE(output, nullptr) << "entry without output: " << Escape(input);
+    absl::StatusOr<std::string> got =
+        CanonicalizeOrigin(absl::StrCat("https://", input));
+    ++checked;
+    if (output->is_null()) {
+      EXPECT_FALSE(got.ok())
+          << "host \"" << Escape(input) << "\" must fail, got " << Escape(*got);
+    } else if (!got.ok()) {
+      ADD_FAILURE() << "host \"" << Escape(input) << "\" must give \""
+                    << output->string_value() << "\": " << got.status();
+    } else {
+      EXPECT_EQ(*got, absl::StrCat("https://", output->string_value()))
+          << "host \"" << Escape(input) << "\"";
+    }
+  }
+  EXPECT_GE(checked, 90);
+}
+
+}  // namespace
+}  // namespace corsd::origin
