@@ -62,8 +62,9 @@ using Batch = std::vector<Mutation>;
 std::string EncodeBatch(const Batch& batch);
 absl::StatusOr<Batch> DecodeBatch(absl::string_view bytes);
 
-// Receives a snapshot from Store::Load: every tenant first, then every entry,
-// entries sorted by (tenant, kind, value). The views are valid only during
+// Receives a snapshot from Store::Load: every tenant first (sorted by id),
+// then every entry (in an order each store documents; SQLite: sorted by
+// tenant, kind, value). The views are valid only during
 // the call. A non-OK status stops the load and is returned by Load.
 class LoadSink {
  public:

@@ -1,0 +1,442 @@
+// Catalog: loading, the write path (validate -> commit -> apply), the apply
+// path shared with the follower, and the follower of shared stores.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "service/store/catalog_impl.h"
+
+namespace corsd::store {
+namespace {
+
+// Ops handed to OriginTable::BulkLoad per call while loading, bounding the
+// transient memory of a 10M-entry load.
+constexpr size_t kLoadChunkOps = size_t{1} << 21;
+// Changes fetched per ChangesSince call by the follower.
+constexpr size_t kFollowBatch = 256;
+constexpr int kFollowPollMs = 200;
+constexpr int kMaxCommitAttempts = 5;
+
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+table::Op::Kind TableKind(EntryKind kind, bool add) {
+  switch (kind) {
+    case EntryKind::kOrigin:
+      return add ? table::Op::Kind::kAddOrigin : table::Op::Kind::kRemoveOrigin;
+    case EntryKind::kWildcard:
+      return add ? table::Op::Kind::kAddWildcard
+                 : table::Op::Kind::kRemoveWildcard;
+    case EntryKind::kApiHost:
+      return add ? table::Op::Kind::kAddApiHost
+                 : table::Op::Kind::kRemoveApiHost;
+  }
+  return table::Op::Kind::kAddOrigin;
+}
+
+// Streams a store snapshot into table ops and compiled policies.
+class TableLoader final : public LoadSink {
+ public:
+  explicit TableLoader(table::OriginTable* table) : table_(table) {}
+
+  absl::Status OnTenant(absl::string_view id,
+                        absl::string_view policy_bytes) override {
+    PreparedTenant tenant;
+    if (absl::Status s = CompileStoredPolicy(id, policy_bytes, &tenant);
+        !s.ok()) {
+      return s;
+    }
+    ops_.push_back({table::Op::Kind::kAddTenant, std::string(id), ""});
+    tenants.push_back(std::move(tenant));
+    return absl::OkStatus();
+  }
+
+  absl::Status OnEntry(absl::string_view tenant, EntryKind kind,
+                       absl::string_view value) override {
+    ops_.push_back(
+        {TableKind(kind, true), std::string(tenant), std::string(value)});
+    if (ops_.size() >= kLoadChunkOps) return Flush();
+    return absl::OkStatus();
+  }
+
+  absl::Status Flush() {
+    if (ops_.empty()) return absl::OkStatus();
+    auto result = table_->BulkLoad(ops_);
+    ops_.clear();
+    if (!result.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("stored entries do not load into the table: ",
+                       result.status().message()));
+    }
+    return absl::OkStatus();
+  }
+
+  std::vector<PreparedTenant> tenants;
+
+ private:
+  table::OriginTable* const table_;
+  std::vector<table::Op> ops_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
+    std::unique_ptr<Store> store, table::EpochManager* epochs,
+    table::OriginTable* table, policy::PolicyRegistry* registry) {
+  const bool shared = store->Shared();
+  auto catalog =
+      std::make_unique<CatalogImpl>(std::move(store), epochs, table, registry);
+  if (absl::Status s = catalog->LoadAll(); !s.ok()) return s;
+  if (shared) catalog->StartFollower();
+  return std::unique_ptr<Catalog>(std::move(catalog));
+}
+
+CatalogImpl::CatalogImpl(std::unique_ptr<Store> store,
+                         table::EpochManager* epochs, table::OriginTable* table,
+                         policy::PolicyRegistry* registry)
+    : store_(std::move(store)),
+      epochs_(epochs),
+      table_(table),
+      registry_(registry) {}
+
+CatalogImpl::~CatalogImpl() {
+  stop_.Notify();
+  if (follower_.joinable()) follower_.join();
+}
+
+absl::Status CatalogImpl::LoadAll() {
+  absl::MutexLock lock(&mu_);
+  TableLoader loader(table_);
+  auto revision = store_->Load(loader);
+  if (!revision.ok()) return revision.status();
+  if (absl::Status s = loader.Flush(); !s.ok()) return s;
+  table::EpochManager::ReadGuard guard(epochs_);
+  for (PreparedTenant& t : loader.tenants) {
+    const table::TenantId id = table_->FindTenant(t.id);
+    if (absl::Status s = registry_->Set(id, std::move(t.compiled)); !s.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "tenant \"", t.id, "\" cannot be registered: ", s.message()));
+    }
+    tenants_[t.id] =
+        TenantState{std::move(t.policy_proto), std::move(t.policy)};
+  }
+  applied_revision_.store(*revision, std::memory_order_release);
+  caught_up_at_ms_.store(SteadyMillis(), std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+std::string CatalogImpl::ApiHostOwner(absl::string_view host) const {
+  table::EpochManager::ReadGuard guard(epochs_);
+  const table::TenantId id = table_->FindApiHost(host);
+  if (id == table::kNoTenant) return "";
+  return std::string(table_->TenantName(id));
+}
+
+void CatalogImpl::CheckExistingEntriesLocked(const PreparedTenant& tenant,
+                                             ErrorList* errors) {
+  const auto it = tenants_.find(tenant.id);
+  if (it == tenants_.end() || !tenant.policy.production ||
+      tenant.policy.allow_dev_origins) {
+    return;
+  }
+  const policy::Policy& old = it->second.model;
+  if (old.production && !old.allow_dev_origins) return;  // already checked
+  for (EntryKind kind : {EntryKind::kOrigin, EntryKind::kWildcard}) {
+    std::string after;
+    for (;;) {
+      std::vector<std::string> page =
+          table_->ListEntries(tenant.id, TableKind(kind, true), after, 10000);
+      for (std::string& value : page) {
+        PreparedOp op{tenant.index, true, kind, tenant.id, std::move(value)};
+        if (absl::Status s = CheckDevOrigin(tenant.policy, op); !s.ok()) {
+          errors->Add(tenant.index, "policy.production", op.value,
+                      absl::StrCat("tenant \"", tenant.id,
+                                   "\" has the dev entry \"", op.value,
+                                   "\": remove it first or set "
+                                   "allow_dev_origins (R16): ",
+                                   s.message()));
+          if (errors->total() >= kMaxListedErrors) return;
+        }
+        after = std::move(op.value);
+      }
+      if (page.size() < 10000) break;
+    }
+  }
+}
+
+uint64_t CatalogImpl::CheckStateLocked(
+    const std::vector<PreparedTenant>& tenants,
+    const std::vector<PreparedOp>& ops, ErrorList* errors) {
+  absl::flat_hash_map<absl::string_view, const policy::Policy*> put;
+  absl::flat_hash_set<absl::string_view> created;
+  for (const PreparedTenant& t : tenants) {
+    put[t.id] = &t.policy;
+    if (!tenants_.contains(t.id)) {
+      created.insert(t.id);
+    } else {
+      CheckExistingEntriesLocked(t, errors);
+    }
+  }
+  // API host owners as the batch changes them ("" = free).
+  absl::flat_hash_map<std::string, std::string> host_owner;
+  absl::string_view last_tenant;
+  const policy::Policy* last_policy = nullptr;
+  for (const PreparedOp& op : ops) {
+    if (op.tenant != last_tenant || last_policy == nullptr) {
+      last_tenant = op.tenant;
+      last_policy = nullptr;
+      if (auto it = put.find(op.tenant); it != put.end()) {
+        last_policy = it->second;
+      } else if (auto jt = tenants_.find(op.tenant); jt != tenants_.end()) {
+        last_policy = &jt->second.model;
+      }
+    }
+    if (last_policy == nullptr) {
+      errors->Add(op.index, "tenant", op.tenant,
+                  absl::StrCat("tenant \"", op.tenant,
+                               "\" does not exist; create it with PutTenant "
+                               "(or earlier in the import) first"));
+      continue;
+    }
+    if (absl::Status s = CheckDevOrigin(*last_policy, op); !s.ok()) {
+      errors->Add(op.index, "value", op.value, s.message());
+      continue;
+    }
+    if (op.kind != EntryKind::kApiHost) continue;
+    auto [it, inserted] = host_owner.try_emplace(op.value);
+    if (inserted) it->second = ApiHostOwner(op.value);
+    if (op.add) {
+      if (!it->second.empty() && it->second != op.tenant) {
+        errors->Add(
+            op.index, "value", op.value,
+            absl::StrCat("API host \"", op.value, "\" belongs to tenant \"",
+                         it->second, "\"; a host routes to one tenant only"));
+        continue;
+      }
+      it->second = op.tenant;
+    } else if (it->second == op.tenant) {
+      it->second.clear();
+    }
+  }
+  return created.size();
+}
+
+absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
+    absl::string_view what, std::vector<PreparedTenant> tenants,
+    const std::vector<PreparedOp>& ops, const std::string& deleted,
+    bool dry_run) {
+  Batch batch;
+  batch.reserve(tenants.size() + ops.size() + 1);
+  if (!deleted.empty()) {
+    batch.push_back(
+        {Mutation::Type::kDeleteTenant, EntryKind::kOrigin, deleted, ""});
+  }
+  for (const PreparedTenant& t : tenants) {
+    batch.push_back(
+        {Mutation::Type::kPutTenant, EntryKind::kOrigin, t.id, t.policy_bytes});
+  }
+  for (const PreparedOp& op : ops) {
+    batch.push_back(
+        {op.add ? Mutation::Type::kAddEntry : Mutation::Type::kRemoveEntry,
+         op.kind, op.tenant, op.value});
+  }
+  absl::MutexLock lock(&mu_);
+  for (int attempt = 1;; ++attempt) {
+    WriteResult result;
+    if (!deleted.empty() && !tenants_.contains(deleted)) {
+      return absl::NotFoundError(
+          absl::StrCat("tenant \"", deleted, "\" does not exist"));
+    }
+    ErrorList errors;
+    result.created = CheckStateLocked(tenants, ops, &errors);
+    if (!errors.empty()) return errors.ToStatus(what);
+    if (dry_run) return result;
+    const uint64_t base = applied_revision_.load(std::memory_order_acquire);
+    auto revision = store_->Commit(batch, base);
+    if (absl::IsAborted(revision.status()) && store_->Shared() &&
+        attempt < kMaxCommitAttempts) {
+      // Another replica wrote first: apply its changes, validate again.
+      mu_.Unlock();
+      absl::Status caught_up = CatchUp();
+      mu_.Lock();
+      if (!caught_up.ok()) return caught_up;
+      continue;
+    }
+    if (!revision.ok()) return revision.status();
+    absl::flat_hash_map<std::string, PreparedTenant> compiled;
+    for (PreparedTenant& t : tenants) compiled[t.id] = std::move(t);
+    const table::ApplyResult applied =
+        ApplyLocked(batch, *revision, std::move(compiled));
+    result.revision = *revision;
+    result.added = applied.added - result.created;
+    result.removed = applied.removed - (deleted.empty() ? 0 : 1);
+    return result;
+  }
+}
+
+table::ApplyResult CatalogImpl::ApplyLocked(
+    const Batch& batch, uint64_t revision,
+    absl::flat_hash_map<std::string, PreparedTenant> compiled) {
+  std::vector<table::Op> ops;
+  ops.reserve(batch.size());
+  std::vector<table::TenantId> removed_ids;
+  {
+    table::EpochManager::ReadGuard guard(epochs_);
+    for (const Mutation& m : batch) {
+      switch (m.type) {
+        case Mutation::Type::kPutTenant:
+          ops.push_back({table::Op::Kind::kAddTenant, m.tenant, ""});
+          break;
+        case Mutation::Type::kDeleteTenant:
+          removed_ids.push_back(table_->FindTenant(m.tenant));
+          ops.push_back({table::Op::Kind::kRemoveTenant, m.tenant, ""});
+          break;
+        case Mutation::Type::kAddEntry:
+        case Mutation::Type::kRemoveEntry:
+          ops.push_back({TableKind(m.kind, m.type == Mutation::Type::kAddEntry),
+                         m.tenant, m.value});
+          break;
+      }
+    }
+  }
+  auto result = table_->Apply(ops);
+  if (!result.ok()) {
+    // Validation ran the table's rules; a refusal here means memory and the
+    // durable store disagree. Restarting reloads the store.
+    std::fprintf(stderr,
+                 "corsd: FATAL: revision %llu is durable but the table refused "
+                 "it: %s\n",
+                 static_cast<unsigned long long>(revision),
+                 std::string(result.status().message()).c_str());
+    std::abort();
+  }
+  for (const Mutation& m : batch) {
+    if (m.type == Mutation::Type::kDeleteTenant) tenants_.erase(m.tenant);
+  }
+  for (table::TenantId id : removed_ids) {
+    if (id != table::kNoTenant) registry_->Remove(id);
+  }
+  {
+    table::EpochManager::ReadGuard guard(epochs_);
+    for (auto& [id, tenant] : compiled) {
+      const table::TenantId tid = table_->FindTenant(id);
+      if (absl::Status s = registry_->Set(tid, std::move(tenant.compiled));
+          !s.ok()) {
+        std::fprintf(stderr, "corsd: FATAL: policy of tenant %s: %s\n",
+                     id.c_str(), std::string(s.message()).c_str());
+        std::abort();
+      }
+      tenants_[id] =
+          TenantState{std::move(tenant.policy_proto), std::move(tenant.policy)};
+    }
+  }
+  applied_revision_.store(revision, std::memory_order_release);
+  epochs_->Reclaim();
+  return *result;
+}
+
+absl::Status CatalogImpl::ApplyChangeLocked(const Change& change) {
+  absl::flat_hash_map<std::string, PreparedTenant> compiled;
+  for (const Mutation& m : change.batch) {
+    if (m.type != Mutation::Type::kPutTenant) continue;
+    PreparedTenant t;
+    if (absl::Status s = CompileStoredPolicy(m.tenant, m.value, &t); !s.ok()) {
+      return s;
+    }
+    compiled[m.tenant] = std::move(t);
+  }
+  ApplyLocked(change.batch, change.revision, std::move(compiled));
+  return absl::OkStatus();
+}
+
+absl::Status CatalogImpl::CatchUp() {
+  for (;;) {
+    const int64_t started = SteadyMillis();
+    const uint64_t from = applied_revision_.load(std::memory_order_acquire);
+    auto changes = store_->ChangesSince(from, kFollowBatch);
+    if (!changes.ok()) return changes.status();
+    {
+      absl::MutexLock lock(&mu_);
+      for (const Change& change : *changes) {
+        const uint64_t applied =
+            applied_revision_.load(std::memory_order_acquire);
+        if (change.revision <= applied) continue;  // a local write did it
+        if (change.revision != applied + 1) {
+          return absl::DataLossError(
+              absl::StrCat("change log gap: applied revision ", applied,
+                           ", next is ", change.revision));
+        }
+        if (absl::Status s = ApplyChangeLocked(change); !s.ok()) return s;
+      }
+    }
+    if (changes->size() < kFollowBatch) {
+      caught_up_at_ms_.store(started, std::memory_order_relaxed);
+      return absl::OkStatus();
+    }
+  }
+}
+
+void CatalogImpl::StartFollower() {
+  caught_up_at_ms_.store(SteadyMillis(), std::memory_order_relaxed);
+  follower_ = std::thread([this] { FollowLoop(); });
+}
+
+void CatalogImpl::FollowLoop() {
+  int backoff_ms = 50;
+  while (!stop_.HasBeenNotified()) {
+    absl::Status s = CatchUp();
+    if (s.ok()) s = store_->WaitForChange(kFollowPollMs);
+    if (s.ok()) {
+      connected_.store(true, std::memory_order_relaxed);
+      backoff_ms = 50;
+      continue;
+    }
+    connected_.store(false, std::memory_order_relaxed);
+    {
+      absl::MutexLock lock(&reason_mu_);
+      follower_error_ = std::string(s.message());
+    }
+    stop_.WaitForNotificationWithTimeout(absl::Milliseconds(backoff_ms));
+    backoff_ms = std::min(backoff_ms * 2, 2000);
+  }
+}
+
+bool CatalogImpl::Ready() const {
+  if (!store_->Shared()) return true;
+  return connected_.load(std::memory_order_relaxed) &&
+         LagMillis() <= kMaxLagMillis;
+}
+
+std::string CatalogImpl::NotReadyReason() const {
+  if (Ready()) return "";
+  std::string error;
+  {
+    absl::MutexLock lock(&reason_mu_);
+    error = follower_error_;
+  }
+  if (!connected_.load(std::memory_order_relaxed)) {
+    return absl::StrCat("store ", store_->Describe(),
+                        " unreachable, retrying: ", error);
+  }
+  return absl::StrCat("following ", store_->Describe(), ": ", LagMillis(),
+                      " ms behind (bound ", kMaxLagMillis, " ms)");
+}
+
+uint64_t CatalogImpl::LagMillis() const {
+  if (!store_->Shared()) return 0;
+  const int64_t lag =
+      SteadyMillis() - caught_up_at_ms_.load(std::memory_order_relaxed);
+  return lag > 0 ? static_cast<uint64_t>(lag) : 0;
+}
+
+uint64_t CatalogImpl::AppliedRevision() const {
+  return applied_revision_.load(std::memory_order_acquire);
+}
+
+}  // namespace corsd::store

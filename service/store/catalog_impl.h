@@ -1,0 +1,139 @@
+// CatalogImpl: the Catalog (catalog.h) over a Store, an OriginTable and a
+// PolicyRegistry. Internal to corsd_store: catalog.cc holds loading, the
+// write path, the apply path and the follower; catalog_admin.cc the
+// Admin-message methods built on them.
+//
+// Thread safety / invariants:
+//   * mu_ serializes every writer: local writes and the follower's applies.
+//     tenants_ mirrors the tenants of the table and registry and is guarded
+//     by mu_. Table and registry writes happen only under mu_.
+//   * applied_revision_ is written under mu_ (release: a reader of the
+//     revision then sees the state it names in tenants_ once it takes mu_)
+//     and read anywhere (acquire).
+//   * The follower state (connected_, caught_up_at_ms_) is written by the
+//     follower thread only and read by health (relaxed: independent flags,
+//     a stale read only delays a health transition by one poll).
+#ifndef CORSD_SERVICE_STORE_CATALOG_IMPL_H_
+#define CORSD_SERVICE_STORE_CATALOG_IMPL_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "service/policy/policy_registry.h"
+#include "service/store/catalog.h"
+#include "service/store/validation.h"
+
+namespace corsd::store {
+
+class CatalogImpl final : public Catalog {
+ public:
+  CatalogImpl(std::unique_ptr<Store> store, table::EpochManager* epochs,
+              table::OriginTable* table, policy::PolicyRegistry* registry);
+  ~CatalogImpl() override;
+
+  // Loads the store into the table and registry (Catalog::Open).
+  absl::Status LoadAll();
+  // Starts the follower thread (shared stores).
+  void StartFollower();
+
+  absl::StatusOr<corsd::v1::PutTenantResponse> PutTenant(
+      const corsd::v1::PutTenantRequest& request) override;
+  absl::StatusOr<corsd::v1::TenantInfo> GetTenant(
+      const corsd::v1::GetTenantRequest& request) override;
+  absl::StatusOr<corsd::v1::ListTenantsResponse> ListTenants(
+      const corsd::v1::ListTenantsRequest& request) override;
+  absl::StatusOr<corsd::v1::DeleteTenantResponse> DeleteTenant(
+      const corsd::v1::DeleteTenantRequest& request) override;
+  absl::StatusOr<corsd::v1::WriteEntriesResponse> WriteEntries(
+      const corsd::v1::WriteEntriesRequest& request) override;
+  absl::StatusOr<corsd::v1::ListEntriesResponse> ListEntries(
+      const corsd::v1::ListEntriesRequest& request) override;
+  std::unique_ptr<ImportSession> BeginImport() override;
+  absl::Status Export(
+      absl::FunctionRef<bool(const corsd::v1::ExportChunk&)> sink) override;
+  corsd::v1::StatsResponse Stats() override;
+  absl::StatusOr<corsd::v1::LookupOriginResponse> LookupOrigin(
+      const corsd::v1::LookupOriginRequest& request) override;
+  bool Ready() const override;
+  std::string NotReadyReason() const override;
+  uint64_t LagMillis() const override;
+  uint64_t AppliedRevision() const override;
+
+  // What a validated, committed write did.
+  struct WriteResult {
+    uint64_t revision = 0;  // 0 for dry runs
+    uint64_t created = 0;   // tenants that did not exist before
+    uint64_t added = 0;     // entries added (no-ops not counted)
+    uint64_t removed = 0;   // entries removed
+  };
+  // The write path: stateful validation, durable commit, apply. `tenants`
+  // are put first, then `ops` in order; `deleted` (DeleteTenant) is deleted
+  // first. InvalidArgument + BatchErrors when refused ("what" names the
+  // call); the store's errors otherwise.
+  absl::StatusOr<WriteResult> Write(absl::string_view what,
+                                    std::vector<PreparedTenant> tenants,
+                                    const std::vector<PreparedOp>& ops,
+                                    const std::string& deleted, bool dry_run);
+
+ private:
+  struct TenantState {
+    corsd::v1::Policy proto;
+    policy::Policy model;
+  };
+
+  // Checks prepared items against the current state; returns the number of
+  // tenants `tenants` creates.
+  uint64_t CheckStateLocked(const std::vector<PreparedTenant>& tenants,
+                            const std::vector<PreparedOp>& ops,
+                            ErrorList* errors)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // R16 over a tenant's existing entries when its new policy is production.
+  void CheckExistingEntriesLocked(const PreparedTenant& tenant,
+                                  ErrorList* errors)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The apply path (local writes and follower): table, registry, tenants_.
+  // `compiled` holds the compiled policy of every tenant the batch puts.
+  // Aborts the process if the table refuses (validation guaranteed it
+  // cannot; state would otherwise diverge from the durable store).
+  table::ApplyResult ApplyLocked(
+      const Batch& batch, uint64_t revision,
+      absl::flat_hash_map<std::string, PreparedTenant> compiled)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies a change committed by another replica.
+  absl::Status ApplyChangeLocked(const Change& change)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fetches and applies every change after applied_revision_.
+  absl::Status CatchUp();
+  void FollowLoop();
+  // The owner of API host `host` in the table ("" if none).
+  std::string ApiHostOwner(absl::string_view host) const;
+
+  const std::unique_ptr<Store> store_;
+  table::EpochManager* const epochs_;
+  table::OriginTable* const table_;
+  policy::PolicyRegistry* const registry_;
+
+  mutable absl::Mutex mu_;
+  absl::btree_map<std::string, TenantState> tenants_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> applied_revision_{0};
+
+  // Follower (shared stores only).
+  std::thread follower_;
+  absl::Notification stop_;
+  std::atomic<bool> connected_{true};
+  std::atomic<int64_t> caught_up_at_ms_{0};  // steady clock
+  mutable absl::Mutex reason_mu_;
+  std::string follower_error_ ABSL_GUARDED_BY(reason_mu_);
+};
+
+}  // namespace corsd::store
+
+#endif  // CORSD_SERVICE_STORE_CATALOG_IMPL_H_

@@ -1,0 +1,150 @@
+// Store helpers shared by every backend: entry kind names, the batch
+// encoding of the change log, and the --store factory.
+#include "service/store/store.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "service/store/postgres_store.h"
+#include "service/store/sqlite_store.h"
+
+namespace corsd::store {
+
+absl::string_view EntryKindName(EntryKind kind) {
+  switch (kind) {
+    case EntryKind::kOrigin:
+      return "origin";
+    case EntryKind::kWildcard:
+      return "wildcard";
+    case EntryKind::kApiHost:
+      return "api_host";
+  }
+  return "unknown";
+}
+
+bool ParseEntryKind(absl::string_view name, EntryKind* kind) {
+  for (EntryKind k :
+       {EntryKind::kOrigin, EntryKind::kWildcard, EntryKind::kApiHost}) {
+    if (name == EntryKindName(k)) {
+      *kind = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+
+// Batch encoding, version 1:
+//   byte 0x01, varint count, then per mutation:
+//   byte type, byte kind, varint len, tenant bytes, varint len, value bytes.
+constexpr char kBatchFormat = 0x01;
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(absl::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
+    const uint8_t byte = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool GetBytes(absl::string_view* in, std::string* out) {
+  uint64_t len;
+  if (!GetVarint(in, &len) || len > in->size()) return false;
+  out->assign(in->data(), len);
+  in->remove_prefix(len);
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeBatch(const Batch& batch) {
+  size_t size = 16;
+  for (const Mutation& m : batch) size += m.tenant.size() + m.value.size() + 8;
+  std::string out;
+  out.reserve(size);
+  out.push_back(kBatchFormat);
+  PutVarint(&out, batch.size());
+  for (const Mutation& m : batch) {
+    out.push_back(static_cast<char>(m.type));
+    out.push_back(static_cast<char>(m.kind));
+    PutVarint(&out, m.tenant.size());
+    out.append(m.tenant);
+    PutVarint(&out, m.value.size());
+    out.append(m.value);
+  }
+  return out;
+}
+
+absl::StatusOr<Batch> DecodeBatch(absl::string_view bytes) {
+  auto corrupt = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("change log batch (", bytes.size(),
+                                            " bytes) is malformed: ", what));
+  };
+  absl::string_view in = bytes;
+  if (in.empty() || in.front() != kBatchFormat) {
+    return corrupt("expected format byte 0x01");
+  }
+  in.remove_prefix(1);
+  uint64_t count;
+  if (!GetVarint(&in, &count)) return corrupt("truncated count");
+  // Each mutation takes at least 4 bytes: a bound before reserving.
+  if (count > in.size() / 4 + 1) return corrupt("count exceeds the data");
+  Batch batch(count);
+  for (Mutation& m : batch) {
+    if (in.size() < 2) return corrupt("truncated mutation");
+    const uint8_t type = static_cast<uint8_t>(in[0]);
+    const uint8_t kind = static_cast<uint8_t>(in[1]);
+    in.remove_prefix(2);
+    if (type < 1 || type > 4) return corrupt("unknown mutation type");
+    if (kind < 1 || kind > 3) return corrupt("unknown entry kind");
+    m.type = static_cast<Mutation::Type>(type);
+    m.kind = static_cast<EntryKind>(kind);
+    if (!GetBytes(&in, &m.tenant) || !GetBytes(&in, &m.value)) {
+      return corrupt("truncated string");
+    }
+  }
+  if (!in.empty()) return corrupt("trailing bytes");
+  return batch;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view store_url,
+                                                 absl::string_view data_dir) {
+  if (store_url.empty()) {
+    if (data_dir.empty()) {
+      return absl::InvalidArgumentError(
+          "--data-dir is empty: the embedded store needs a directory (or "
+          "give --store postgres://...)");
+    }
+    auto store = SqliteStore::Open(data_dir);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(*store));
+  }
+  if (absl::StartsWith(store_url, "postgres://") ||
+      absl::StartsWith(store_url, "postgresql://")) {
+    auto store = PostgresStore::Open(store_url);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(*store));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--store \"", store_url.substr(0, 64),
+      "\" is not supported: expected empty (embedded SQLite in --data-dir) "
+      "or a postgres:// or postgresql:// URL"));
+}
+
+}  // namespace corsd::store

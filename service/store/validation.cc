@@ -1,0 +1,237 @@
+#include "service/store/validation.h"
+
+#include <libpsl.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/origin/origin.h"
+#include "service/policy/policy_proto.h"
+#include "service/store/catalog.h"
+
+namespace corsd::store {
+namespace {
+
+constexpr size_t kMaxTenantIdBytes = 128;
+constexpr size_t kMaxErrorValueBytes = 256;
+
+// The public suffix list: the newest one installed (publicsuffix package),
+// else libpsl's built-in copy. Immutable once loaded; thread-safe to query.
+const psl_ctx_t* PublicSuffixes() {
+  static const psl_ctx_t* const psl = [] {
+    const psl_ctx_t* latest = psl_latest(nullptr);
+    return latest != nullptr ? latest : psl_builtin();
+  }();
+  return psl;
+}
+
+}  // namespace
+
+void ErrorList::Add(uint64_t index, absl::string_view field,
+                    absl::string_view value, absl::string_view message) {
+  errors_.set_total(errors_.total() + 1);
+  if (static_cast<size_t>(errors_.errors_size()) >= kMaxListedErrors) return;
+  corsd::v1::ItemError* e = errors_.add_errors();
+  e->set_index(index);
+  e->set_field(std::string(field));
+  e->set_value(std::string(value.substr(0, kMaxErrorValueBytes)));
+  e->set_message(std::string(message));
+}
+
+absl::Status ErrorList::ToStatus(absl::string_view what) const {
+  if (empty()) return absl::OkStatus();
+  const corsd::v1::ItemError& first = errors_.errors(0);
+  absl::Status status = absl::InvalidArgumentError(absl::StrCat(
+      what, ": ", errors_.total(),
+      " item(s) refused, nothing changed; first: "
+      "item ",
+      first.index(), " field ", first.field(), ": ", first.message()));
+  status.SetPayload(kBatchErrorsTypeUrl,
+                    absl::Cord(errors_.SerializeAsString()));
+  return status;
+}
+
+corsd::v1::BatchErrors GetBatchErrors(const absl::Status& status) {
+  corsd::v1::BatchErrors errors;
+  if (auto payload = status.GetPayload(kBatchErrorsTypeUrl)) {
+    errors.ParseFromString(std::string(*payload));
+  }
+  return errors;
+}
+
+absl::Status ValidateTenantId(absl::string_view id) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tenant id \"", id.substr(0, kMaxErrorValueBytes), "\" ", why,
+        "; expected 1..128 bytes of [a-z0-9._-] starting "
+        "with a letter or digit"));
+  };
+  if (id.empty()) return bad("is empty");
+  if (id.size() > kMaxTenantIdBytes) {
+    return bad(absl::StrCat("is ", id.size(), " bytes long"));
+  }
+  for (size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (alnum) continue;
+    if (i == 0) return bad("does not start with a letter or digit");
+    if (c != '.' && c != '_' && c != '-') {
+      return bad(absl::StrCat("has a forbidden character at byte ", i));
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+bool CompilePolicy(const corsd::v1::Policy& proto, PreparedTenant* out,
+                   std::string* error) {
+  auto model = policy::FromProto(proto);
+  if (!model.ok()) {
+    *error = std::string(model.status().message());
+    return false;
+  }
+  auto compiled = policy::Validate(*model);
+  if (!compiled.ok()) {
+    *error = std::string(compiled.status().message());
+    return false;
+  }
+  out->policy = *std::move(model);
+  out->compiled = std::move(compiled).value();
+  return true;
+}
+
+}  // namespace
+
+bool PrepareTenant(uint64_t index, const corsd::v1::Tenant& tenant,
+                   PreparedTenant* out, ErrorList* errors) {
+  if (absl::Status s = ValidateTenantId(tenant.id()); !s.ok()) {
+    errors->Add(index, "id", tenant.id(), s.message());
+    return false;
+  }
+  std::string error;
+  if (!CompilePolicy(tenant.policy(), out, &error)) {
+    errors->Add(
+        index, "policy", tenant.id(),
+        absl::StrCat("policy of tenant \"", tenant.id(), "\": ", error));
+    return false;
+  }
+  out->index = index;
+  out->id = tenant.id();
+  out->policy_proto = tenant.policy();
+  out->policy_bytes = tenant.policy().SerializeAsString();
+  return true;
+}
+
+absl::Status CompileStoredPolicy(absl::string_view tenant,
+                                 absl::string_view policy_bytes,
+                                 PreparedTenant* out) {
+  out->id = std::string(tenant);
+  out->policy_bytes = std::string(policy_bytes);
+  if (!out->policy_proto.ParseFromString(out->policy_bytes)) {
+    return absl::DataLossError(absl::StrCat(
+        "stored policy of tenant \"", tenant, "\" (", policy_bytes.size(),
+        " bytes) is not a corsd.v1.Policy message"));
+  }
+  std::string error;
+  if (!CompilePolicy(out->policy_proto, out, &error)) {
+    return absl::DataLossError(absl::StrCat(
+        "stored policy of tenant \"", tenant, "\" does not validate: ", error));
+  }
+  return absl::OkStatus();
+}
+
+bool PrepareOp(uint64_t index, const corsd::v1::EntryOp& op, PreparedOp* out,
+               ErrorList* errors) {
+  using corsd::v1::EntryKind;
+  using corsd::v1::EntryOp;
+  if (op.op() != EntryOp::OP_ADD && op.op() != EntryOp::OP_REMOVE) {
+    errors->Add(index, "op", EntryOp::Op_Name(op.op()),
+                "expected OP_ADD or OP_REMOVE");
+    return false;
+  }
+  if (op.kind() != corsd::v1::ENTRY_KIND_ORIGIN &&
+      op.kind() != corsd::v1::ENTRY_KIND_WILDCARD &&
+      op.kind() != corsd::v1::ENTRY_KIND_API_HOST) {
+    errors->Add(index, "kind", absl::StrCat(op.kind()),
+                "expected ENTRY_KIND_ORIGIN, ENTRY_KIND_WILDCARD or "
+                "ENTRY_KIND_API_HOST");
+    return false;
+  }
+  if (absl::Status s = ValidateTenantId(op.tenant()); !s.ok()) {
+    errors->Add(index, "tenant", op.tenant(), s.message());
+    return false;
+  }
+  if (op.value().size() > kMaxValueBytes) {
+    errors->Add(index, "value", op.value(),
+                absl::StrCat("value is ", op.value().size(), " bytes; at most ",
+                             kMaxValueBytes, " allowed"));
+    return false;
+  }
+  out->index = index;
+  out->add = op.op() == EntryOp::OP_ADD;
+  out->kind = static_cast<store::EntryKind>(op.kind());
+  out->tenant = op.tenant();
+  switch (op.kind()) {
+    case corsd::v1::ENTRY_KIND_ORIGIN: {
+      auto canonical = origin::CanonicalizeAdminOrigin(op.value());
+      if (!canonical.ok()) {
+        errors->Add(index, "value", op.value(), canonical.status().message());
+        return false;
+      }
+      out->value = *std::move(canonical);
+      return true;
+    }
+    case corsd::v1::ENTRY_KIND_WILDCARD: {
+      auto wildcard = origin::ParseWildcard(op.value());
+      if (!wildcard.ok()) {
+        errors->Add(index, "value", op.value(), wildcard.status().message());
+        return false;
+      }
+      if (out->add) {
+        const psl_ctx_t* psl = PublicSuffixes();
+        if (psl != nullptr &&
+            psl_is_public_suffix2(psl, wildcard->domain.c_str(),
+                                  PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
+          errors->Add(index, "value", op.value(),
+                      absl::StrCat("wildcard over the public suffix \"",
+                                   wildcard->domain,
+                                   "\" would match every site under it (R2); "
+                                   "expected *.<registrable domain>"));
+          return false;
+        }
+      }
+      out->value = wildcard->Serialize();
+      return true;
+    }
+    case corsd::v1::ENTRY_KIND_API_HOST: {
+      auto host = origin::CanonicalizeHost(op.value());
+      if (!host.ok()) {
+        errors->Add(index, "value", op.value(), host.status().message());
+        return false;
+      }
+      out->value = *std::move(host);
+      return true;
+    }
+    default:
+      return false;  // unreachable: kind checked above
+  }
+}
+
+absl::Status CheckDevOrigin(const policy::Policy& policy,
+                            const PreparedOp& op) {
+  if (!op.add || !policy.production || policy.allow_dev_origins) {
+    return absl::OkStatus();
+  }
+  if (op.kind == EntryKind::kOrigin) {
+    return policy::ValidateOriginForTenant(policy, op.value);
+  }
+  if (op.kind == EntryKind::kWildcard) {
+    auto wildcard = origin::ParseWildcard(op.value);
+    if (!wildcard.ok()) return wildcard.status();
+    return policy::ValidateWildcardForTenant(policy, *wildcard);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace corsd::store
