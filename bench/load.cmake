@@ -1,0 +1,37 @@
+# bench/load: the service load harness (issue 8). corsd_load (load generator
+# and dataset loader), null_server (the ceiling), and their unit tests.
+# bench/run drives them (bench/load/service_runs.py); see bench/README.md.
+add_library(corsd_bench_load
+  ${CMAKE_CURRENT_LIST_DIR}/load/dataset.cc
+  ${CMAKE_CURRENT_LIST_DIR}/load/driver.cc
+  ${CMAKE_CURRENT_LIST_DIR}/load/histogram.cc
+  ${CMAKE_CURRENT_LIST_DIR}/load/loader.cc
+  ${CMAKE_CURRENT_LIST_DIR}/load/requests.cc
+)
+target_link_libraries(corsd_bench_load PUBLIC
+  corsd_proto
+  corsd_rpc
+  gRPC::grpc++
+  absl::random_distributions
+  absl::status
+  absl::statusor
+  absl::str_format
+  absl::strings
+  absl::time
+)
+
+add_executable(corsd_load ${CMAKE_CURRENT_LIST_DIR}/load/corsd_load_main.cc)
+target_link_libraries(corsd_load PRIVATE corsd_bench_load absl::flags
+                      absl::flags_parse absl::flags_usage)
+
+add_executable(null_server ${CMAKE_CURRENT_LIST_DIR}/load/null_server.cc)
+target_link_libraries(null_server PRIVATE corsd_bench_load absl::flags
+                      absl::flags_parse absl::flags_usage)
+
+add_executable(bench_load_test
+  ${CMAKE_CURRENT_LIST_DIR}/load/histogram_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/load/dataset_test.cc
+)
+target_link_libraries(bench_load_test PRIVATE corsd_bench_load
+                      GTest::gtest_main)
+gtest_discover_tests(bench_load_test PROPERTIES LABELS unit)

@@ -1,0 +1,80 @@
+#include "bench/load/loader.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "bench/load/requests.h"
+#include "corsd/v1/admin.grpc.pb.h"
+#include "service/rpc/status_convert.h"
+
+namespace corsd::bench {
+
+absl::StatusOr<LoadReport> ImportDataset(const std::string& admin_addr,
+                                         const std::string& token,
+                                         const DatasetSpec& spec,
+                                         size_t chunk_items) {
+  if (absl::Status s = ValidateDatasetSpec(spec); !s.ok()) return s;
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(64 << 20);
+  auto channel = grpc::CreateCustomChannel(
+      admin_addr, grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                 std::chrono::seconds(10))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to admin listener ", admin_addr));
+  }
+  auto stub = corsd::v1::Admin::NewStub(channel);
+  const auto t0 = std::chrono::steady_clock::now();
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  corsd::v1::ImportResponse response;
+  auto writer = stub->Import(&ctx, &response);
+  absl::Status sent = ForEachImportChunk(
+      spec, chunk_items,
+      [&](const corsd::v1::ImportChunk& chunk) -> absl::Status {
+        if (!writer->Write(chunk)) {
+          return absl::AbortedError("the server closed the Import stream");
+        }
+        return absl::OkStatus();
+      });
+  if (!sent.ok() && !absl::IsAborted(sent)) return sent;
+  if (sent.ok()) writer->WritesDone();
+  const grpc::Status status = writer->Finish();
+  if (!status.ok()) {
+    // gRPC and absl status codes have the same numbers.
+    std::string message =
+        absl::StrCat("Admin.Import: ", status.error_message());
+    corsd::v1::BatchErrors errors;
+    if (corsd::rpc::BatchErrorsFromGrpcStatus(status, &errors)) {
+      absl::StrAppend(&message, " (", errors.total(), " item errors; first:");
+      for (int i = 0; i < std::min(3, errors.errors_size()); ++i) {
+        const corsd::v1::ItemError& e = errors.errors(i);
+        absl::StrAppend(&message, " [", e.index(), "] ", e.field(), "=",
+                        e.value(), ": ", e.message(), ";");
+      }
+      absl::StrAppend(&message, ")");
+    }
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        message);
+  }
+  if (!sent.ok()) return sent;  // closed early yet OK: should not happen
+  if (response.added() != spec.origins) {
+    return absl::InternalError(absl::StrCat("Admin.Import added ",
+                                            response.added(), " origins of ",
+                                            spec.origins, " sent"));
+  }
+  LoadReport report;
+  report.tenants = response.tenants();
+  report.added = response.added();
+  report.revision = response.revision();
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  return report;
+}
+
+}  // namespace corsd::bench
