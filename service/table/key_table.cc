@@ -33,12 +33,19 @@ Arena::~Arena() {
 uint32_t Arena::Append(uint32_t owner, absl::string_view key) {
   if (key.size() > kMaxKey) Die("arena key too long");
   const size_t need = RecordBytes(key.size());
-  if (chunk_used_.empty() || chunk_used_.back() + need > kChunkSize) {
+  if (chunk_used_.empty() ||
+      chunk_used_.back() + need > ChunkCap(chunk_used_.size() - 1)) {
+    // Small early chunks too small for this record stay unallocated.
+    while (chunk_used_.size() < kMaxChunks &&
+           ChunkCap(chunk_used_.size()) < need) {
+      chunk_used_.push_back(0);
+    }
     if (chunk_used_.size() >= kMaxChunks) Die("arena full (4 GiB)");
+    const size_t cap = ChunkCap(chunk_used_.size());
     // relaxed: published to readers only through a later release slot store.
-    chunks_[chunk_used_.size()].store(new char[kChunkSize],
-                                      std::memory_order_relaxed);
+    chunks_[chunk_used_.size()].store(new char[cap], std::memory_order_relaxed);
     chunk_used_.push_back(0);
+    bytes_held_ += cap;
   }
   const size_t chunk = chunk_used_.size() - 1;
   char* p = chunks_[chunk].load(std::memory_order_relaxed) + chunk_used_[chunk];

@@ -7,7 +7,8 @@
 //   * Slot: one 64-bit word = [arena offset:32][tag:29][state:3]. The tag is
 //     29 hash bits, so almost every non-matching slot is rejected without
 //     touching the arena.
-//   * Arena: append-only 1 MiB chunks of records [owner u32][len 1-2 B][key].
+//   * Arena: append-only chunks (4 KiB growing to 1 MiB) of records [owner
+//   u32][len 1-2 B][key].
 //     A record never moves or changes while a root that points at it is
 //     reachable; removed records become garbage reclaimed by Rehash, which
 //     builds a new root (slots + arena) aside, publishes it, and retires the
@@ -111,7 +112,7 @@ class Arena {
   static size_t RecordBytes(size_t key_len) {
     return 4 + (key_len < 0x80 ? 1 : 2) + key_len;
   }
-  size_t BytesHeld() const { return chunk_used_.size() * kChunkSize; }
+  size_t BytesHeld() const { return bytes_held_; }
   size_t BytesUsed() const { return bytes_used_; }
 
  private:
@@ -123,6 +124,12 @@ class Arena {
   std::unique_ptr<std::atomic<char*>[]> chunks_;
   std::vector<uint32_t> chunk_used_;  // writer only
   size_t bytes_used_ = 0;             // writer only
+  size_t bytes_held_ = 0;             // writer only
+  // Chunk c holds min(1 MiB, 4 KiB * 4^c) bytes: small tables stay small;
+  // offsets still use a 1 MiB stride per chunk.
+  static size_t ChunkCap(size_t c) {
+    return c >= 4 ? kChunkSize : size_t{4096} << (2 * c);
+  }
 };
 
 // hash of a record key's probe part; the same function the caller uses.
