@@ -75,12 +75,14 @@ class Worker {
     return requests[next_request_++ % requests.size()];
   }
 
-  // Records a finished OK request intended at `intended`, with `decisions`
+  // Records a finished OK request intended at `intended`, sent at `sent`,
+  // with `decisions`
   // decisions: in the histogram when in the measured window. Returns whether
   // it was (its outcomes are then recorded with RecordOutcome).
-  bool RecordOk(TimePoint intended, uint64_t decisions) {
+  bool RecordOk(TimePoint intended, TimePoint sent, uint64_t decisions) {
     if (intended < measure_start_ || intended >= end_) return false;
     result_.latency.Record(Nanos(Clock::now() - intended));
+    if (open_loop_) result_.send_lag.Record(Nanos(sent - intended));
     ++result_.requests;
     result_.decisions += decisions;
     return true;
@@ -230,6 +232,7 @@ class UnarySlot final : public Slot {
 
   void Start(TimePoint intended) override {
     intended_ = intended;
+    sent_ = Clock::now();
     ctx_.emplace();
     ctx_->set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoNanoseconds(w_->options().rpc_timeout));
@@ -240,7 +243,9 @@ class UnarySlot final : public Slot {
 
   void OnEvent(bool /*ok: always true for Finish*/) override {
     if (status_.ok()) {
-      if (w_->RecordOk(intended_, 1)) w_->RecordOutcome(OutcomeOf(response_));
+      if (w_->RecordOk(intended_, sent_, 1)) {
+        w_->RecordOutcome(OutcomeOf(response_));
+      }
     } else {
       w_->RecordError(status_);
     }
@@ -257,6 +262,7 @@ class UnarySlot final : public Slot {
   Resp response_;
   grpc::Status status_;
   TimePoint intended_;
+  TimePoint sent_;
 };
 
 // One DecideStream with one batch in flight: write, read the answer, repeat;
@@ -289,7 +295,7 @@ class StreamSlot final : public Slot {
         stream_->Read(&response_, this);
         break;
       case State::kReading:
-        if (w_->RecordOk(intended_, response_.decisions_size())) {
+        if (w_->RecordOk(intended_, intended_, response_.decisions_size())) {
           if (response_.decisions_size() != batch_size_) {
             w_->RecordOutcome(-1);
           } else {
@@ -454,6 +460,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o,
   for (const auto& w : workers) {
     const LoadResult& r = w->result();
     total.latency.Merge(r.latency);
+    total.send_lag.Merge(r.send_lag);
     total.requests += r.requests;
     total.decisions += r.decisions;
     total.unsent += r.unsent;

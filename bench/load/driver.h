@@ -64,7 +64,11 @@ struct RequestPool {
 };
 
 struct LoadResult {
-  LatencyHistogram latency;    // per request (stream: per batch round trip)
+  LatencyHistogram latency;  // per request (stream: per batch round trip)
+  // Open loop: actual send time minus intended send time, per recorded
+  // request: the load generator's own lateness (backlog included). Small
+  // against `latency`, or the run measured the client, not the server.
+  LatencyHistogram send_lag;
   uint64_t requests = 0;       // recorded RPCs (stream: batches)
   uint64_t decisions = 0;      // recorded decisions (stream: batches * size)
   uint64_t unsent = 0;         // open loop: intended sends never made
