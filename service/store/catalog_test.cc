@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -136,8 +137,8 @@ TEST(Catalog, WritesAreCanonicalizedListedAndCounted) {
   Node node(dir.path());
   auto put = node.catalog->PutTenant(PutReq("acme"));
   ASSERT_TRUE(put.ok()) << put.status();
-  EXPECT_TRUE(put->created);
-  EXPECT_EQ(put->revision, 1u);
+  EXPECT_TRUE(put->created());
+  EXPECT_EQ(put->revision(), 1u);
   v1::WriteEntriesRequest req;
   *req.add_ops() = AddOrigin("acme", "HTTPS://Shop.Acme.COM:443");
   *req.add_ops() = AddOrigin("acme", "https://shop.acme.com");  // same
@@ -147,8 +148,8 @@ TEST(Catalog, WritesAreCanonicalizedListedAndCounted) {
       Op(EntryOp::OP_ADD, v1::ENTRY_KIND_API_HOST, "acme", "API.acme.com");
   auto write = node.catalog->WriteEntries(req);
   ASSERT_TRUE(write.ok()) << write.status();
-  EXPECT_EQ(write->revision, 2u);
-  EXPECT_EQ(write->added, 3u);
+  EXPECT_EQ(write->revision(), 2u);
+  EXPECT_EQ(write->added(), 3u);
   EXPECT_EQ(Origins(*node.catalog, "acme"),
             std::vector<std::string>{"https://shop.acme.com"});
   v1::GetTenantRequest get;
@@ -178,7 +179,7 @@ TEST(Catalog, WritesAreCanonicalizedListedAndCounted) {
                      "https://shop.acme.com");
   auto removed = node.catalog->WriteEntries(rm);
   ASSERT_TRUE(removed.ok()) << removed.status();
-  EXPECT_EQ(removed->removed, 1u);
+  EXPECT_EQ(removed->removed(), 1u);
   EXPECT_TRUE(Origins(*node.catalog, "acme").empty());
 }
 
@@ -315,7 +316,7 @@ TEST(Catalog, DryRunValidatesAndChangesNothing) {
   req.set_dry_run(true);
   auto put = node.catalog->PutTenant(req);
   ASSERT_TRUE(put.ok()) << put.status();
-  EXPECT_EQ(put->revision, 0u);
+  EXPECT_EQ(put->revision(), 0u);
   EXPECT_EQ(node.catalog->Stats().tenants(), 0u);
 }
 
