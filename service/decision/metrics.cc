@@ -58,6 +58,17 @@ std::string LabelFor(absl::string_view (*name_fn)(int), int code, int slots) {
   return absl::StrCat(code);
 }
 
+// The default labels: the proto enum names ("ACTION_CONTINUE",
+// "REASON_R2_ORIGIN_ALLOWED"); "" (decimal code) outside the enums.
+absl::string_view ProtoActionName(int action) {
+  if (action < 0 || action > static_cast<int>(Action::kAnswer)) return "";
+  return ActionName(static_cast<Action>(action));
+}
+absl::string_view ProtoReasonName(int reason) {
+  if (reason < 0 || reason > kMaxReason) return "";
+  return ReasonName(static_cast<Reason>(reason));
+}
+
 // Seconds from microseconds, in a form Prometheus parses ("1e-06").
 std::string MicrosAsSeconds(uint64_t micros) {
   char buf[32];
@@ -103,7 +114,10 @@ struct alignas(64) DecisionMetrics::Stripe {
 };
 
 DecisionMetrics::DecisionMetrics(MetricsLabels labels)
-    : labels_(labels), stripes_(new Stripe[kStripes]) {}
+    : labels_(labels), stripes_(new Stripe[kStripes]) {
+  if (labels_.action_name == nullptr) labels_.action_name = &ProtoActionName;
+  if (labels_.reason_name == nullptr) labels_.reason_name = &ProtoReasonName;
+}
 
 DecisionMetrics::~DecisionMetrics() = default;
 

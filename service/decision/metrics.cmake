@@ -2,7 +2,8 @@
 # service/decision/CMakeLists.txt). Pure C++ + abseil: builds in every
 # configuration, sanitizer builds included.
 add_library(corsd_metrics metrics.cc)
-target_link_libraries(corsd_metrics PUBLIC absl::strings)
+# corsd_decision for the reason and action names (reason.cc).
+target_link_libraries(corsd_metrics PUBLIC corsd_decision absl::strings)
 
 add_executable(metrics_test metrics_test.cc)
 target_link_libraries(metrics_test PRIVATE corsd_metrics GTest::gtest_main

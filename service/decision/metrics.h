@@ -47,8 +47,9 @@ namespace corsd::decision {
 
 // Labels for action and reason codes. The codes mirror the proto enums
 // corsd.v1.Action and corsd.v1.Reason (HACKING.md: enums that cross into the
-// API mirror the proto numbers). A null function, or an empty name returned
-// for a code, renders the label as the decimal code.
+// API mirror the proto numbers). A null function means the proto enum name
+// (ActionName / ReasonName: "ACTION_CONTINUE", "REASON_R2_ORIGIN_ALLOWED");
+// an empty name returned for a code renders the label as the decimal code.
 struct MetricsLabels {
   absl::string_view (*action_name)(int action) = nullptr;
   absl::string_view (*reason_name)(int reason) = nullptr;

@@ -27,6 +27,22 @@ TEST(DecisionMetricsTest, CountsByActionAndReason) {
   EXPECT_EQ(m.TotalDecisions(), 3u);
 }
 
+TEST(DecisionMetricsTest, DefaultLabelsAreTheProtoNames) {
+  DecisionMetrics m;
+  m.RecordDecision(Action::kAnswer, Reason::kR13WebsocketRefused, 10);
+  m.RecordDecision(1, 40, 10);  // a code past the enum: decimal
+  const std::string text = m.RenderPrometheus();
+  EXPECT_TRUE(
+      absl::StrContains(text,
+                        "corsd_decisions_total{action=\"ACTION_ANSWER\","
+                        "reason=\"REASON_R13_WEBSOCKET_REFUSED\"} 1\n"))
+      << text;
+  EXPECT_TRUE(absl::StrContains(
+      text,
+      "corsd_decisions_total{action=\"ACTION_CONTINUE\",reason=\"40\"} 1\n"))
+      << text;
+}
+
 TEST(DecisionMetricsTest, OutOfRangeCodesLandInOther) {
   DecisionMetrics m;
   m.RecordDecision(-1, 1000, 1);
@@ -56,7 +72,7 @@ TEST(DecisionMetricsTest, RendersNamesAndEscapesLabels) {
                                 "reason=\"needs\\\"escape\\\\\"}"
                                 " 1\n"))
       << text;
-  // No name: the decimal code.
+  // An empty name: the decimal code.
   EXPECT_TRUE(absl::StrContains(
       text, "corsd_decisions_total{action=\"2\",reason=\"3\"} 1\n"))
       << text;

@@ -1,5 +1,7 @@
 #include "service/http/http_server.h"
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -283,6 +285,13 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
       absl::ToInt64Seconds(options.keep_alive_timeout));
   server.set_payload_max_length(64 * 1024);
   server.set_default_headers({{"Cache-Control", "no-store"}});
+  // cpp-httplib's default also sets SO_REUSEPORT, which would let a second
+  // process bind the same port and silently take half the requests: keep
+  // only SO_REUSEADDR (restart without waiting out TIME_WAIT).
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
 
   const auto auth = [self](const httplib::Request& req,
                            httplib::Response& res) {

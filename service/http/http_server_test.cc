@@ -1,0 +1,359 @@
+// HttpServer against a real OriginTable, PolicyRegistry and Engine, in
+// process, spoken to over loopback with cpp-httplib's client.
+#include "service/http/http_server.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "service/decision/engine.h"
+#include "service/decision/metrics.h"
+#include "service/policy/policy.h"
+#include "service/policy/policy_registry.h"
+#include "service/table/epoch.h"
+#include "service/table/origin_table.h"
+
+namespace corsd::http {
+namespace {
+
+using table::Op;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(
+        table_
+            .Apply({
+                {Op::Kind::kAddTenant, "acme", ""},
+                {Op::Kind::kAddOrigin, "acme", "https://shop.customer.com"},
+                {Op::Kind::kAddApiHost, "acme", "api.acme.com"},
+                {Op::Kind::kAddTenant, "open", ""},
+            })
+            .ok());
+    policy::Policy acme;
+    acme.allowed_methods = {"GET", "POST", "PUT"};
+    acme.allowed_headers = {"x-allowed"};
+    acme.exposed_headers = {"x-request-id"};
+    acme.allow_credentials = true;
+    acme.max_age_seconds = 600;
+    acme.enforce_websocket_origin = true;
+    acme.enforce_unsafe_methods = true;
+    SetPolicy("acme", acme);
+    policy::Policy open;
+    open.public_origin = true;
+    SetPolicy("open", open);
+
+    HttpServerOptions options;
+    options.threads = 2;
+    auto server = HttpServer::Start(options, HttpDeps{.engine = &engine_,
+                                                      .table = &table_,
+                                                      .epochs = &epochs_,
+                                                      .catalog = nullptr,
+                                                      .metrics = &metrics_});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+
+  void SetPolicy(const std::string& tenant, const policy::Policy& p) {
+    auto compiled = policy::Validate(p);
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    table::TenantId id;
+    {
+      table::EpochManager::ReadGuard guard(&epochs_);
+      id = table_.FindTenant(tenant);
+    }
+    ASSERT_TRUE(registry_.Set(id, *std::move(compiled)).ok());
+  }
+
+  httplib::Result Auth(httplib::Headers headers) {
+    return client_->Get("/auth", headers);
+  }
+
+  table::EpochManager epochs_;
+  table::OriginTable table_{&epochs_};
+  policy::PolicyRegistry registry_{&epochs_};
+  decision::Engine engine_{&table_, &registry_};
+  decision::DecisionMetrics metrics_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(HttpServerTest, HealthAndReady) {
+  auto live = client_->Get("/healthz");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  auto ready = client_->Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(ready->get_header_value("Cache-Control"), "no-store");
+}
+
+TEST_F(HttpServerTest, UnknownPathIs404NamingTheEndpoints) {
+  auto res = client_->Get("/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_TRUE(absl::StrContains(res->body, "/auth")) << res->body;
+}
+
+TEST_F(HttpServerTest, AskAnswersForOriginHostsAndApiHosts) {
+  struct Case {
+    std::string domain;
+    int status;
+  };
+  const Case cases[] = {
+      {"shop.customer.com", 200},
+      {"SHOP.Customer.com", 200},  // canonicalized first
+      {"api.acme.com", 200},
+      {"evil.com", 404},
+      {"customer.com", 404},
+      {"exa mple.com", 400},
+  };
+  for (const Case& c : cases) {
+    auto res = client_->Get("/ask", httplib::Params{{"domain", c.domain}},
+                            httplib::Headers{});
+    ASSERT_TRUE(res) << c.domain;
+    EXPECT_EQ(res->status, c.status) << c.domain << ": " << res->body;
+  }
+  auto missing = client_->Get("/ask");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_TRUE(absl::StrContains(missing->body, "domain")) << missing->body;
+}
+
+TEST_F(HttpServerTest, AuthAllowsAnEntryWithItsExactOrigin) {
+  auto res = Auth({{"X-Original-Method", "GET"},
+                   {"X-Original-URI", "/v1/items"},
+                   {"X-Original-Host", "api.acme.com"},
+                   {"Origin", "https://shop.customer.com"},
+                   {"X-Corsd-Credentials", "1"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("access-control-allow-origin"),
+            "https://shop.customer.com");
+  EXPECT_EQ(res->get_header_value("access-control-allow-credentials"), "true");
+  EXPECT_EQ(res->get_header_value("access-control-expose-headers"),
+            "x-request-id");
+  EXPECT_TRUE(absl::StrContains(res->get_header_value("vary"), "Origin"));
+  EXPECT_EQ(res->get_header_value("X-Corsd-Tenant"), "acme");
+  EXPECT_EQ(res->get_header_value("X-Corsd-Reason"),
+            "REASON_R2_ORIGIN_ALLOWED");
+}
+
+TEST_F(HttpServerTest, AuthTenantFromHeaderWins) {
+  auto res = Auth({{"X-Original-Method", "GET"},
+                   {"X-Original-Host", "api.acme.com"},
+                   {"X-Corsd-Tenant", "open"},
+                   {"Origin", "https://anyone.example"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("access-control-allow-origin"), "*");
+  EXPECT_EQ(res->get_header_value("X-Corsd-Reason"), "REASON_R3_PUBLIC");
+}
+
+TEST_F(HttpServerTest, AuthContinuesARefusedSafeRequestWithoutCorsHeaders) {
+  auto res = Auth({{"X-Original-Method", "GET"},
+                   {"X-Original-Host", "api.acme.com"},
+                   {"Origin", "https://evil.com"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_FALSE(res->has_header("access-control-allow-origin"));
+  EXPECT_TRUE(absl::StrContains(res->get_header_value("vary"), "Origin"));
+  EXPECT_EQ(res->get_header_value("X-Corsd-Reason"),
+            "REASON_R2_ORIGIN_NOT_ALLOWED");
+}
+
+TEST_F(HttpServerTest, AuthDeniesUnsafeMethodAndWebSocketFromRefusedOrigin) {
+  auto put = Auth({{"X-Original-Method", "PUT"},
+                   {"X-Original-Host", "api.acme.com"},
+                   {"Origin", "https://evil.com"}});
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 403);
+  EXPECT_EQ(put->get_header_value("X-Corsd-Reason"),
+            "REASON_R14_UNSAFE_METHOD_DENIED");
+  EXPECT_FALSE(put->body.empty());  // the explanation
+
+  auto ws = Auth({{"X-Original-Method", "GET"},
+                  {"X-Original-Host", "api.acme.com"},
+                  {"X-Original-Upgrade", "websocket"},
+                  {"X-Original-Connection", "Upgrade"},
+                  {"Origin", "https://evil.com"}});
+  ASSERT_TRUE(ws);
+  EXPECT_EQ(ws->status, 403);
+  EXPECT_EQ(ws->get_header_value("X-Corsd-Reason"),
+            "REASON_R13_WEBSOCKET_REFUSED");
+
+  auto ws_ok = Auth({{"X-Original-Method", "GET"},
+                     {"X-Original-Host", "api.acme.com"},
+                     {"X-Original-Upgrade", "websocket"},
+                     {"X-Original-Connection", "Upgrade"},
+                     {"Origin", "https://shop.customer.com"}});
+  ASSERT_TRUE(ws_ok);
+  EXPECT_EQ(ws_ok->status, 200);
+}
+
+TEST_F(HttpServerTest, AuthBadInputIs400NamingTheHeader) {
+  auto res = Auth({{"X-Original-Host", "api.acme.com"},
+                   {"Origin", "https://shop.customer.com"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_TRUE(absl::StrContains(res->body, "X-Original-Method")) << res->body;
+
+  auto big = Auth({{"X-Original-Method", "GET"},
+                   {"X-Original-Host", "api.acme.com"},
+                   {"Access-Control-Request-Headers", "x,"},
+                   {"Access-Control-Request-Headers", std::string(5000, 'a')},
+                   {"Access-Control-Request-Headers", std::string(5000, 'b')}});
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 400);
+  EXPECT_TRUE(absl::StrContains(big->body, "Access-Control-Request-Headers"))
+      << big->body;
+}
+
+TEST_F(HttpServerTest, PreflightAnsweredDirectly) {
+  httplib::Headers allowed = {
+      {"Host", "api.acme.com"},
+      {"X-Original-URI", "/v1/items"},
+      {"Origin", "https://shop.customer.com"},
+      {"Access-Control-Request-Method", "PUT"},
+      {"Access-Control-Request-Headers", "content-type,x-allowed"}};
+  auto ok = client_->Options("/preflight", allowed);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 204);
+  EXPECT_EQ(ok->get_header_value("access-control-allow-origin"),
+            "https://shop.customer.com");
+  EXPECT_TRUE(absl::StrContains(
+      ok->get_header_value("access-control-allow-methods"), "PUT"));
+  EXPECT_TRUE(absl::StrContains(
+      ok->get_header_value("access-control-allow-headers"), "x-allowed"));
+  EXPECT_EQ(ok->get_header_value("access-control-max-age"), "600");
+  // Vary joined into one header value.
+  EXPECT_TRUE(absl::StrContains(ok->get_header_value("vary"),
+                                "Access-Control-Request-Method"));
+  EXPECT_EQ(ok->get_header_value_count("vary"), 1u);
+
+  httplib::Headers refused = allowed;
+  refused.erase("Access-Control-Request-Headers");
+  refused.emplace("Access-Control-Request-Headers", "x-not-allowed");
+  auto no = client_->Options("/preflight", refused);
+  ASSERT_TRUE(no);
+  EXPECT_EQ(no->status, 403);
+  EXPECT_FALSE(no->has_header("access-control-allow-origin"));
+  EXPECT_EQ(no->get_header_value("X-Corsd-Reason"),
+            "REASON_R8_HEADER_NOT_ALLOWED");
+  EXPECT_TRUE(absl::StrContains(no->body, "x-not-allowed")) << no->body;
+}
+
+TEST_F(HttpServerTest, PreflightReachingAuthIsTold204) {
+  auto res = Auth({{"X-Original-Method", "OPTIONS"},
+                   {"X-Original-Host", "api.acme.com"},
+                   {"Origin", "https://shop.customer.com"},
+                   {"Access-Control-Request-Method", "PUT"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("X-Corsd-Status"), "204");
+}
+
+TEST_F(HttpServerTest, MetricsCountDecisionsAndShowTheTable) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Auth({{"X-Original-Method", "GET"},
+                      {"X-Original-Host", "api.acme.com"},
+                      {"Origin", "https://shop.customer.com"}}));
+  }
+  EXPECT_EQ(metrics_.DecisionCount(
+                static_cast<int>(decision::Action::kContinue),
+                static_cast<int>(decision::Reason::kR2OriginAllowed)),
+            3u);
+  auto res = client_->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_TRUE(absl::StartsWith(res->get_header_value("Content-Type"),
+                               "text/plain; version=0.0.4"));
+  EXPECT_TRUE(
+      absl::StrContains(res->body, "corsd_table_entries{kind=\"tenants\"} 2"))
+      << res->body;
+  EXPECT_TRUE(
+      absl::StrContains(res->body, "corsd_decision_latency_seconds_count 3"))
+      << res->body;
+  EXPECT_TRUE(absl::StrContains(res->body, "corsd_ready 1")) << res->body;
+}
+
+TEST_F(HttpServerTest, ConcurrentClients) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([this, &ok] {
+      httplib::Client c("127.0.0.1", server_->port());
+      for (int i = 0; i < 50; ++i) {
+        auto res = c.Get(
+            "/auth", httplib::Headers{{"X-Original-Method", "GET"},
+                                      {"X-Original-Host", "api.acme.com"},
+                                      {"Origin", "https://shop.customer.com"}});
+        if (res && res->status == 200) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 200);
+}
+
+TEST(HttpServerStartTest, RefusesBadOptionsAndDeps) {
+  table::EpochManager epochs;
+  table::OriginTable table(&epochs);
+  policy::PolicyRegistry registry(&epochs);
+  decision::Engine engine(&table, &registry);
+  const HttpDeps deps{.engine = &engine, .table = &table, .epochs = &epochs};
+
+  for (const char* listen :
+       {"127.0.0.1", "127.0.0.1:99999", ":80", "::1:80", "127.0.0.1:x"}) {
+    HttpServerOptions options;
+    options.listen = listen;
+    auto s = HttpServer::Start(options, deps);
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << listen;
+    EXPECT_TRUE(absl::StrContains(s.status().message(), listen)) << listen;
+  }
+  HttpServerOptions zero_threads;
+  zero_threads.threads = 0;
+  EXPECT_EQ(HttpServer::Start(zero_threads, deps).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HttpServer::Start({}, HttpDeps{}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // Port in use.
+  auto first = HttpServer::Start({}, deps);
+  ASSERT_TRUE(first.ok()) << first.status();
+  HttpServerOptions same;
+  same.listen = (*first)->address();
+  auto second = HttpServer::Start(same, deps);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable)
+      << second.status();
+
+  // Shutdown is idempotent, and the destructor after it is fine.
+  (*first)->Shutdown();
+  (*first)->Shutdown();
+}
+
+TEST(HttpServerStartTest, IPv6Loopback) {
+  table::EpochManager epochs;
+  table::OriginTable table(&epochs);
+  policy::PolicyRegistry registry(&epochs);
+  decision::Engine engine(&table, &registry);
+  HttpServerOptions options;
+  options.listen = "[::1]:0";
+  auto server = HttpServer::Start(
+      options, {.engine = &engine, .table = &table, .epochs = &epochs});
+  if (!server.ok())
+    GTEST_SKIP() << "no IPv6 loopback here: " << server.status();
+  EXPECT_TRUE(absl::StartsWith((*server)->address(), "[::1]:"));
+  httplib::Client c("::1", (*server)->port());
+  auto res = c.Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+}  // namespace
+}  // namespace corsd::http
