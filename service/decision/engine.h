@@ -107,6 +107,11 @@ struct Decision {
   // 204 or 403 for kAnswer; 0 for kContinue.
   uint16_t status = 0;
   Reason reason = Reason::kUnspecified;
+  // The reason behind `reason`: for kR6PreflightForwarded, kR13... and
+  // kR14..., the refusal that caused it (R2/R7/R8/R11/R12); for
+  // kR6PreflightAllowed, how the origin was allowed (R2/R3/R4/R11);
+  // kUnspecified otherwise.
+  Reason cause = Reason::kUnspecified;
   // The tenant decided for (kNoTenant when unknown) and its string id (a
   // view into the table; empty when unknown).
   table::TenantId tenant = table::kNoTenant;
@@ -159,6 +164,14 @@ class Engine {
                       const Decision& decision) const;
 
  private:
+  // The tenant whose API host is `host` (optional ":port"); kNoTenant if none.
+  table::TenantId ResolveHost(absl::string_view host) const;
+  // R6-R8, R12 for a preflight whose origin verdict is known.
+  void DecidePreflight(const Request& request,
+                       const policy::CompiledRules& rules, bool allowed,
+                       Reason origin_reason, absl::string_view allow_origin,
+                       bool send_credentials, Decision* out) const;
+
   const table::OriginTable* const table_;
   const policy::PolicyRegistry* const policies_;
   // Used for tenants without a registered policy.
