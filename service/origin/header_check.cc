@@ -20,13 +20,15 @@
 namespace corsd::origin {
 namespace {
 
-// Byte classes for a host's bytes.
+// Byte classes for a host's bytes. The scan loop stops at the first byte
+// whose class is <= kColon.
 enum : uint8_t {
-  kBad = 0,     // not allowed in a canonical host (or ends it: ':' handled)
-  kOther = 1,   // allowed, not a digit, not a hex letter, not '.'
-  kDigit = 2,   // 0-9
-  kHexLow = 3,  // a-f
-  kDot = 4,     // '.'
+  kBad = 0,     // not allowed in a canonical host
+  kColon = 1,   // ':' ends the host (a port follows)
+  kOther = 2,   // allowed, not a digit, not a hex letter, not '.'
+  kDigit = 3,   // 0-9
+  kHexLow = 4,  // a-f
+  kDot = 5,     // '.'
 };
 
 constexpr std::array<uint8_t, 256> MakeHostClasses() {
@@ -41,9 +43,34 @@ constexpr std::array<uint8_t, 256> MakeHostClasses() {
        {'#', '%', '/', ':', '<', '>', '?', '@', '[', '\\', ']', '^', '|'}) {
     table[static_cast<unsigned char>(c)] = kBad;
   }
+  table[':'] = kColon;  // forbidden in a host, but it ends the host
   return table;
 }
 constexpr std::array<uint8_t, 256> kHostClasses = MakeHostClasses();
+
+// 1 for bytes the host scan continues over (class > kColon), else 0.
+constexpr std::array<uint8_t, 256> MakeHostContinues() {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = kHostClasses[c] > kColon;
+  return table;
+}
+constexpr std::array<uint8_t, 256> kHostContinues = MakeHostContinues();
+
+// The first byte of [p, end) that does not continue a host (or end).
+// Eight independent lookups per step: the loads overlap.
+const char* ScanHost(const char* p, const char* end) {
+  const uint8_t* t = kHostContinues.data();
+  while (end - p >= 8) {
+    const unsigned char* u = reinterpret_cast<const unsigned char*>(p);
+    if ((t[u[0]] & t[u[1]] & t[u[2]] & t[u[3]] & t[u[4]] & t[u[5]] & t[u[6]] &
+         t[u[7]]) == 0) {
+      break;
+    }
+    p += 8;
+  }
+  while (p != end && t[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
 
 bool IsAsciiAlpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -151,31 +178,24 @@ HeaderCheck CheckOriginHeader(absl::string_view value, OriginParts* parts) {
     }
     p = close + 1;
   } else {
-    // Scan the domain, remembering where its last label starts and whether
-    // that label is all digits or all hex letters/digits.
-    const char* label_begin = p;
-    const char* last_label_begin = p;
+    // Validate every byte in one tight loop; find the last label after.
+    p = ScanHost(p, end);
+    if (p == host_begin ||
+        (p != end && kHostClasses[static_cast<unsigned char>(*p)] == kBad)) {
+      return HeaderCheck::kNotCanonical;
+    }
+    // The last label, ignoring one trailing dot ("ends in a number").
     const char* last_label_end = p;
-    while (p != end && *p != ':') {
-      const uint8_t cls = kHostClasses[static_cast<unsigned char>(*p)];
-      if (cls == kBad) return HeaderCheck::kNotCanonical;
-      ++p;
-      if (cls == kDot) {
-        last_label_begin = label_begin;
-        last_label_end = p - 1;
-        label_begin = p;
-      }
+    if (last_label_end[-1] == '.') --last_label_end;
+    const char* last_label_begin = last_label_end;
+    while (last_label_begin != host_begin && last_label_begin[-1] != '.') {
+      --last_label_begin;
     }
-    if (p == host_begin) return HeaderCheck::kNotCanonical;
-    if (label_begin != p) {  // no trailing dot: the last label is the tail
-      last_label_begin = label_begin;
-      last_label_end = p;
-    }
-    // "Ends in a number": all digits, or "0x" followed by hex digits.
+    // Numeric: all digits, or "0x" followed by hex digits.
     bool numeric = last_label_begin != last_label_end;
     for (const char* q = last_label_begin; numeric && q != last_label_end;
          ++q) {
-      numeric = *q >= '0' && *q <= '9';
+      numeric = kHostClasses[static_cast<unsigned char>(*q)] == kDigit;
     }
     if (!numeric && last_label_end - last_label_begin >= 2 &&
         last_label_begin[0] == '0' && last_label_begin[1] == 'x') {

@@ -151,6 +151,7 @@ absl::Status Parser::SetHost(absl::string_view text) {
 absl::StatusOr<ParsedUrl> Parser::Run() {
   State state = State::kSchemeStart;
   std::string buffer;
+  buffer.reserve(input_.size());
   bool at_sign_seen = false, inside_brackets = false, password_seen = false;
   // Signed on purpose: the standard moves the pointer back before 0.
   for (ptrdiff_t pointer = 0;; ++pointer) {
