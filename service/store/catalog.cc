@@ -249,13 +249,30 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
   absl::MutexLock lock(&mu_);
   for (int attempt = 1;; ++attempt) {
     WriteResult result;
-    if (!deleted.empty() && !tenants_.contains(deleted)) {
-      return absl::NotFoundError(
-          absl::StrCat("tenant \"", deleted, "\" does not exist"));
-    }
+    const bool missing = !deleted.empty() && !tenants_.contains(deleted);
     ErrorList errors;
     result.created = CheckStateLocked(tenants, ops, &errors);
-    if (!errors.empty()) return errors.ToStatus(what);
+    if (!errors.empty() || missing) {
+      // A shared store may hold writes this replica has not followed yet
+      // (the tenant created through another replica a moment ago): refuse
+      // only against the latest state.
+      if (store_->Shared() && attempt < kMaxCommitAttempts) {
+        auto head = store_->Revision();
+        if (head.ok() &&
+            *head > applied_revision_.load(std::memory_order_acquire)) {
+          mu_.Unlock();
+          absl::Status caught_up = CatchUp();
+          mu_.Lock();
+          if (!caught_up.ok()) return caught_up;
+          continue;
+        }
+      }
+      if (missing) {
+        return absl::NotFoundError(
+            absl::StrCat("tenant \"", deleted, "\" does not exist"));
+      }
+      return errors.ToStatus(what);
+    }
     if (dry_run) return result;
     const uint64_t base = applied_revision_.load(std::memory_order_acquire);
     auto revision = store_->Commit(batch, base);

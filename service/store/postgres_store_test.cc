@@ -1,0 +1,361 @@
+// PostgreSQL store and replicas, against a real server started by
+// scripts/postgres.sh (label: external). Each test uses its own database.
+#include "service/store/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "service/policy/policy_registry.h"
+#include "service/store/catalog.h"
+#include "service/store/dump_file.h"
+
+namespace corsd::store {
+namespace {
+
+using corsd::v1::EntryOp;
+using Clock = std::chrono::steady_clock;
+
+std::string Shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  if (::pclose(p) != 0) return "";
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+class Postgres : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/corsd_pg_test.XXXXXX";
+    dir_ = new std::string(::mkdtemp(tmpl));
+    // The server runs as the postgres user: it must reach the directory.
+    std::filesystem::permissions(*dir_, std::filesystem::perms(0755));
+    url_ = new std::string(Shell(
+        absl::StrCat(CORSD_SOURCE_DIR "/scripts/postgres.sh start ", *dir_,
+                     "/pg 2>&1 | "
+                     "tail -1")));
+    if (url_->rfind("postgres://", 0) != 0) url_->clear();
+  }
+  static void TearDownTestSuite() {
+    if (!url_->empty()) {
+      Shell(absl::StrCat(CORSD_SOURCE_DIR "/scripts/postgres.sh stop ", *dir_,
+                         "/pg >/dev/null 2>&1"));
+    }
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+    delete url_;
+  }
+  static void Server(const char* verb) {
+    Shell(absl::StrCat(CORSD_SOURCE_DIR "/scripts/postgres.sh ", verb, " ",
+                       *dir_, "/pg >/dev/null 2>&1 && echo ok"));
+  }
+
+  void SetUp() override {
+    if (url_->empty()) {
+      GTEST_SKIP() << "scripts/postgres.sh could not start PostgreSQL "
+                      "(needs the Debian postgresql package)";
+    }
+    // A fresh database per test.
+    const std::string name = absl::AsciiStrToLower(absl::StrCat(
+        "t_",
+        absl::StrReplaceAll(
+            ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+            {{"/", "_"}})));
+    PGconn* admin = PQconnectdb(url_->c_str());
+    ASSERT_EQ(PQstatus(admin), CONNECTION_OK) << PQerrorMessage(admin);
+    PQclear(
+        PQexec(admin, absl::StrCat("DROP DATABASE IF EXISTS ", name).c_str()));
+    PGresult* r = PQexec(admin, absl::StrCat("CREATE DATABASE ", name).c_str());
+    ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(admin);
+    PQclear(r);
+    PQfinish(admin);
+    db_url_ = url_->substr(0, url_->rfind('/') + 1) + name;
+  }
+
+  static std::string* dir_;
+  static std::string* url_;
+  std::string db_url_;
+};
+std::string* Postgres::dir_ = nullptr;
+std::string* Postgres::url_ = nullptr;
+
+// One corsd replica's state: table, registry, catalog on the shared DB.
+struct Replica {
+  explicit Replica(const std::string& url) : table(&epochs), registry(&epochs) {
+    auto store = OpenStore(url, "");
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return;
+    auto c = Catalog::Open(*std::move(store), &epochs, &table, &registry);
+    EXPECT_TRUE(c.ok()) << c.status();
+    if (c.ok()) catalog = *std::move(c);
+  }
+  bool Has(const std::string& tenant, const std::string& origin) {
+    table::EpochManager::ReadGuard guard(&epochs);
+    const table::TenantId id = table.FindTenant(tenant);
+    if (id == table::kNoTenant) return false;
+    origin::OriginParts parts;
+    if (origin::CheckOriginHeader(origin, &parts) !=
+        origin::HeaderCheck::kCanonical) {
+      return false;
+    }
+    return table.Lookup(id, parts) == table::Match::kExact;
+  }
+  table::EpochManager epochs;
+  table::OriginTable table;
+  policy::PolicyRegistry registry;
+  std::unique_ptr<Catalog> catalog;
+};
+
+std::string Dump(Catalog& catalog) {
+  std::ostringstream out;
+  DumpWriter writer(&out);
+  EXPECT_TRUE(catalog
+                  .Export([&](const v1::ExportChunk& chunk) {
+                    return writer.WriteExportChunk(chunk).ok();
+                  })
+                  .ok());
+  return out.str();
+}
+
+absl::Status PutTenant(Catalog& c, const std::string& id) {
+  v1::PutTenantRequest req;
+  req.mutable_tenant()->set_id(id);
+  return c.PutTenant(req).status();
+}
+
+absl::StatusOr<v1::WriteEntriesResponse> AddOrigins(
+    Catalog& c, const std::string& tenant,
+    const std::vector<std::string>& origins) {
+  v1::WriteEntriesRequest req;
+  for (const std::string& o : origins) {
+    EntryOp* op = req.add_ops();
+    op->set_op(EntryOp::OP_ADD);
+    op->set_kind(v1::ENTRY_KIND_ORIGIN);
+    op->set_tenant(tenant);
+    op->set_value(o);
+  }
+  return c.WriteEntries(req);
+}
+
+// Waits up to `limit` for `pred`; returns the time it took, or -1 ms.
+template <typename Pred>
+std::chrono::milliseconds WaitFor(Pred pred, std::chrono::milliseconds limit) {
+  const auto start = Clock::now();
+  while (Clock::now() - start < limit) {
+    if (pred()) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+          Clock::now() - start);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return std::chrono::milliseconds(-1);
+}
+
+TEST_F(Postgres, StoreCommitsLogsAndRefusesStaleWrites) {
+  auto store = PostgresStore::Open(db_url_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Batch b1 = {
+      {Mutation::Type::kPutTenant, EntryKind::kOrigin, "t", "p"},
+      {Mutation::Type::kAddEntry, EntryKind::kOrigin, "t", "https://a.com"},
+      {Mutation::Type::kAddEntry, EntryKind::kOrigin, "t", "https://a.com"},
+      {Mutation::Type::kRemoveEntry, EntryKind::kOrigin, "t", "https://a.com"},
+      {Mutation::Type::kAddEntry, EntryKind::kApiHost, "t", "api.t.com"}};
+  ASSERT_EQ(*(*store)->Commit(b1, 0), 1u);
+  EXPECT_EQ((*store)->Commit(b1, 0).status().code(),
+            absl::StatusCode::kAborted);
+  auto changes = (*store)->ChangesSince(0, 10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].revision, 1u);
+  EXPECT_EQ((*changes)[0].batch, b1);
+  EXPECT_TRUE((*store)->ChangesSince(1, 10)->empty());
+  struct Sink : LoadSink {
+    absl::Status OnTenant(absl::string_view id, absl::string_view p) override {
+      got.push_back(absl::StrCat(id, "=", p));
+      return absl::OkStatus();
+    }
+    absl::Status OnEntry(absl::string_view t, EntryKind k,
+                         absl::string_view v) override {
+      got.push_back(absl::StrCat(t, "/", EntryKindName(k), "/", v));
+      return absl::OkStatus();
+    }
+    std::vector<std::string> got;
+  } sink;
+  EXPECT_EQ(*(*store)->Load(sink), 1u);
+  EXPECT_EQ(sink.got,
+            (std::vector<std::string>{"t=p", "t/api_host/api.t.com"}));
+}
+
+TEST_F(Postgres, ForeignFormatIsRefused) {
+  PGconn* conn = PQconnectdb(db_url_.c_str());
+  PQclear(PQexec(conn,
+                 "CREATE TABLE corsd_meta(key text PRIMARY KEY, value text);"
+                 "INSERT INTO corsd_meta VALUES('format','other'),"
+                 "('version','1');"));
+  PQfinish(conn);
+  auto store = PostgresStore::Open(db_url_);
+  ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("other"), std::string::npos);
+}
+
+TEST_F(Postgres, AWriteThroughAIsVisibleOnBWithinOneSecond) {
+  Replica a(db_url_), b(db_url_);
+  ASSERT_TRUE(a.catalog && b.catalog);
+  ASSERT_TRUE(PutTenant(*a.catalog, "acme").ok());
+  std::chrono::milliseconds worst(0);
+  for (int i = 0; i < 20; ++i) {
+    const std::string origin = absl::StrCat("https://h", i, ".acme.com");
+    ASSERT_TRUE(AddOrigins(*a.catalog, "acme", {origin}).ok());
+    EXPECT_TRUE(a.Has("acme", origin));  // visible on A when the call returns
+    const auto took = WaitFor([&] { return b.Has("acme", origin); },
+                              std::chrono::milliseconds(1000));
+    ASSERT_GE(took.count(), 0) << "not visible on B within 1 s: " << origin;
+    worst = std::max(worst, took);
+  }
+  std::printf("worst A->B visibility: %lld ms\n",
+              static_cast<long long>(worst.count()));
+  // B writes too: its view was current, or it catches up and retries.
+  ASSERT_TRUE(AddOrigins(*b.catalog, "acme", {"https://from-b.acme.com"}).ok());
+  ASSERT_GE(WaitFor([&] { return a.Has("acme", "https://from-b.acme.com"); },
+                    std::chrono::milliseconds(1000))
+                .count(),
+            0);
+  EXPECT_TRUE(a.catalog->Ready());
+  EXPECT_TRUE(b.catalog->Ready()) << b.catalog->NotReadyReason();
+  EXPECT_LE(b.catalog->LagMillis(), kMaxLagMillis);
+}
+
+TEST_F(Postgres, ConcurrentWritersOnTwoReplicasAllLand) {
+  Replica a(db_url_), b(db_url_);
+  ASSERT_TRUE(PutTenant(*a.catalog, "acme").ok());
+  std::atomic<int> failures{0};
+  auto writer = [&](Catalog* c, const char* tag) {
+    for (int i = 0; i < 40; ++i) {
+      auto r =
+          AddOrigins(*c, "acme", {absl::StrCat("https://", tag, i, ".a.com")});
+      if (!r.ok()) {
+        ADD_FAILURE() << r.status();
+        ++failures;
+      }
+    }
+  };
+  std::thread ta(writer, a.catalog.get(), "a");
+  std::thread tb(writer, b.catalog.get(), "b");
+  ta.join();
+  tb.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_GE(WaitFor(
+                [&] {
+                  return a.catalog->Stats().origins() == 80 &&
+                         b.catalog->Stats().origins() == 80;
+                },
+                std::chrono::milliseconds(2000))
+                .count(),
+            0);
+  EXPECT_EQ(Dump(*a.catalog), Dump(*b.catalog));
+}
+
+TEST_F(Postgres, RestartedReplicaCatchesUpMidStream) {
+  Replica a(db_url_);
+  ASSERT_TRUE(PutTenant(*a.catalog, "acme").ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      if (AddOrigins(*a.catalog, "acme",
+                     {absl::StrCat("https://s", i, ".acme.com")})
+              .ok()) {
+        ++written;
+      }
+    }
+  });
+  for (int round = 0; round < 3; ++round) {
+    auto b = std::make_unique<Replica>(db_url_);
+    ASSERT_TRUE(b->catalog);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    b.reset();  // B stops mid-stream
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  Replica b(db_url_);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  writer.join();
+  ASSERT_GT(written.load(), 10);
+  const uint64_t head = a.catalog->AppliedRevision();
+  ASSERT_GE(WaitFor([&] { return b.catalog->AppliedRevision() == head; },
+                    std::chrono::milliseconds(1000))
+                .count(),
+            0);
+  EXPECT_EQ(Dump(*a.catalog), Dump(*b.catalog));
+  EXPECT_EQ(b.catalog->Stats().origins(), static_cast<uint64_t>(written));
+}
+
+TEST_F(Postgres, DatabaseRestartUnderLoadLosesNothingAcknowledged) {
+  Replica a(db_url_), b(db_url_);
+  ASSERT_TRUE(PutTenant(*a.catalog, "acme").ok());
+  absl::Mutex mu;
+  std::vector<std::string> acked;
+  std::atomic<bool> stop{false};
+  std::atomic<int> refused{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      const std::string origin = absl::StrCat("https://r", i, ".acme.com");
+      if (AddOrigins(*a.catalog, "acme", {origin}).ok()) {
+        absl::MutexLock lock(&mu);
+        acked.push_back(origin);
+      } else {
+        ++refused;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Server("crash");  // immediate shutdown: no checkpoint, WAL replay on start
+  const bool down_seen = WaitFor([&] { return !b.catalog->Ready(); },
+                                 std::chrono::milliseconds(3000))
+                             .count() >= 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Server("restart");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  stop = true;
+  writer.join();
+  EXPECT_TRUE(down_seen) << "B stayed ready while the database was down";
+  EXPECT_GT(refused.load(), 0) << "the writer never saw the outage";
+  // B reconnects and catches up; a new replica loads the same state.
+  ASSERT_GE(WaitFor(
+                [&] {
+                  return b.catalog->Ready() && b.catalog->AppliedRevision() ==
+                                                   a.catalog->AppliedRevision();
+                },
+                std::chrono::milliseconds(5000))
+                .count(),
+            0)
+      << b.catalog->NotReadyReason();
+  Replica c(db_url_);
+  absl::MutexLock lock(&mu);
+  ASSERT_GT(acked.size(), 5u);
+  for (const std::string& origin : acked) {
+    EXPECT_TRUE(c.Has("acme", origin)) << "acknowledged but lost: " << origin;
+    EXPECT_TRUE(b.Has("acme", origin)) << "not followed by B: " << origin;
+  }
+  EXPECT_EQ(Dump(*a.catalog), Dump(*c.catalog));
+}
+
+}  // namespace
+}  // namespace corsd::store
