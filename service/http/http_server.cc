@@ -161,10 +161,15 @@ void HttpServer::Impl::Decide(Mode mode, const httplib::Request& req,
   if (!d.tenant_name.empty()) {
     res.set_header("X-Corsd-Tenant", std::string(d.tenant_name));
   }
-  // A body explains refusals to a person reading the gateway's logs.
-  const bool refused = d.action == decision::Action::kAnswer && d.status >= 400;
+  // On /auth a body explains refusals to a person reading the gateway's
+  // logs (auth_request never shows it to the client). /preflight answers go
+  // to the client as they are: no explanation there, since its "did you
+  // mean" hints would tell anyone probing which origins a tenant has.
+  const bool explain = mode == Mode::kAuth &&
+                       d.action == decision::Action::kAnswer &&
+                       d.status >= 400;
   const std::string body =
-      refused ? deps.engine->Explain(original.tenant, request, d) : "";
+      explain ? deps.engine->Explain(original.tenant, request, d) : "";
 
   if (d.action != decision::Action::kAnswer) {
     // Continue: /auth says "allowed" (2xx); /preflight says "forward it".

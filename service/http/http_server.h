@@ -22,6 +22,9 @@
 //               with the CORS headers or 403; a decision to continue (the
 //               policy forwards refused preflights) is answered 421 so nginx
 //               can hand the request to the upstream with error_page.
+//               Refusals carry no explanation body here (the answer goes to
+//               the client; "did you mean" hints would leak a tenant's
+//               origins); /auth refusals do (nginx keeps subrequest bodies).
 //   /metrics    Prometheus text format (DecisionMetrics::RenderPrometheus,
 //               after refreshing the table, lag and readiness gauges).
 //   /ask        GET /ask?domain=HOST: 200 when a tenant owns HOST as the host
