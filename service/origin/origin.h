@@ -9,10 +9,14 @@
 //   * CanonicalizeOrigin / CanonicalizeAdminOrigin: the full WHATWG URL parse,
 //     for admin input. Any string -> the origin serialization the URL standard
 //     gives for it ("null" for opaque origins), or an error naming what is
-//     wrong. Percent-decoding, IDNA (UTS 46 non-transitional, via libidn2),
-//     IPv4 number forms, IPv6 compression, default ports, whitespace rules.
+//     wrong. Percent-decoding, IDNA (UTS 46 non-transitional, via ICU's
+//     uidna plus the mapping changes since ICU's Unicode version, see
+//     uts46_updates.inc), IPv4 number forms, IPv6 compression, default
+//     ports, whitespace rules. Agrees with every entry of WPT's
+//     urltestdata.json (no base), toascii.json and IdnaTestV2.json.
 //
-// Both are pure functions of their input: thread-safe, no global state.
+// Both are pure functions of their input: thread-safe, no mutable global
+// state (the ICU UTS 46 object is created once and only read).
 #ifndef CORSD_SERVICE_ORIGIN_ORIGIN_H_
 #define CORSD_SERVICE_ORIGIN_ORIGIN_H_
 
@@ -73,9 +77,18 @@ absl::string_view HeaderCheckName(HeaderCheck check);
 // The hot path. Decides whether `value` is a canonical origin serialization,
 // that is whether CanonicalizeOrigin(value) == value for a tuple origin.
 // On kCanonical fills *parts with views into `value`; otherwise leaves
-// *parts unspecified. Never allocates; O(len(value)).
+// *parts unspecified (`parts` must not be null). Never allocates (tested);
+// O(len(value)); about 10 ns for a 30-byte origin.
+// Exactly one exception to the equivalence: an explicit port 0
+// ("https://a.com:0") is kNotCanonical, since no browser can send it and
+// OriginParts::port cannot tell it from the default.
+// A domain is canonical when it is ASCII, lowercase and free of forbidden
+// domain code points: "xn--" labels are kept as written (as the URL
+// standard does for ASCII input), "_" and empty labels are allowed, a
+// trailing dot is kept. A numeric last label requires dotted-decimal IPv4.
 // Contract checked by the fuzz target: kCanonical implies CanonicalizeOrigin
-// returns exactly `value`.
+// returns exactly `value`; header_check_test checks both directions on
+// mutations of canonical origins.
 HeaderCheck CheckOriginHeader(absl::string_view value, OriginParts* parts);
 
 // Full WHATWG parse of an absolute URL (or bare origin) to its origin
@@ -85,13 +98,18 @@ HeaderCheck CheckOriginHeader(absl::string_view value, OriginParts* parts);
 // Errors: InvalidArgument naming the part at fault and what was expected
 // (e.g. `port "99999" is out of range (0-65535)`, `host "ex ample.com"
 // contains forbidden code point U+0020`), for every input the URL standard
-// fails to parse. Input longer than 8192 bytes: InvalidArgument.
+// fails to parse. Input longer than 8192 bytes or not valid UTF-8:
+// InvalidArgument. A domain with a code point unassigned in ICU's Unicode
+// version is refused (write its "xn--" form instead).
 absl::StatusOr<std::string> CanonicalizeOrigin(absl::string_view input);
 
 // CanonicalizeOrigin for admin writes: also refuses, with InvalidArgument
 // naming the part, input that has userinfo, a path other than "" or "/", a
 // query or a fragment (a mistake, or an attack: "https://a.com@evil.com"),
-// and input whose origin is opaque ("null").
+// and input whose origin is opaque ("null"). Also refused: an '@' with
+// empty userinfo ("https://@a.com"), blob: URLs (write the inner origin),
+// and an explicit port 0 (no browser can send it). The result is accepted
+// by CheckOriginHeader when it is at most kMaxOriginBytes long.
 absl::StatusOr<std::string> CanonicalizeAdminOrigin(absl::string_view input);
 
 // A wildcard entry "scheme://*.domain[:port]": matches origins of `scheme`
@@ -108,18 +126,25 @@ struct Wildcard {
 // Parses an admin-written wildcard entry. InvalidArgument when it is not of
 // the form scheme://*.domain[:port] with a tuple scheme, when domain is an IP
 // address, or for any reason CanonicalizeAdminOrigin would refuse the
-// equivalent "scheme://domain[:port]". Does not check public suffixes (the
-// caller does, see table/public_suffix.h).
+// equivalent "scheme://domain[:port]", or when domain has an empty label
+// ("*..com"). Scheme and host are case-insensitive; surrounding C0/space is
+// trimmed. Does not check public suffixes (the caller does, see
+// table/public_suffix.h). Serialize() output parses back to itself.
 absl::StatusOr<Wildcard> ParseWildcard(absl::string_view input);
 
 // Canonicalizes a host as an API host entry or a request's Host header:
-// strips an optional ":port", then applies the URL host parser (IDNA,
-// IPv4/IPv6 forms, lowercase). InvalidArgument when it is not a valid host.
+// strips an optional ":port" (1-5 digits, <= 65535; after "]" for IPv6),
+// then applies the URL host parser (IDNA, IPv4/IPv6 forms, lowercase).
+// InvalidArgument naming the input when it is empty, has a bad port, or is
+// not a valid host. The result is a fixed point.
 absl::StatusOr<std::string> CanonicalizeHost(absl::string_view input);
 
 // True when `host` (canonical) is "localhost" or under ".localhost", a
 // loopback address (127.0.0.0/8, [::1]), or a private / link-local address
 // (10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10). R16.
+// Also: "localhost." (one trailing dot ignored), 0.0.0.0/8 and [::] (both
+// reach the local machine), and IPv4-mapped IPv6 ([::ffff:a.b.c.d]) by its
+// IPv4 address. False for anything that is not a canonical host.
 bool IsDevHost(absl::string_view host);
 
 }  // namespace corsd::origin
