@@ -285,7 +285,12 @@ void KeyTable::Rehash(uint64_t new_cap) {
 
 void KeyTable::Finalize() {
   Root* root = root_.load(std::memory_order_relaxed);  // writer's own store
-  for (uint32_t i : touched_) {
+  constexpr size_t kAhead = 16;  // prefetch distance: slots are random
+  for (size_t k = 0; k < touched_.size(); ++k) {
+    if (k + kAhead < touched_.size()) {
+      __builtin_prefetch(&root->slots[touched_[k + kAhead]], 1);
+    }
+    const uint32_t i = touched_[k];
     const uint64_t w = root->slots[i].load(std::memory_order_relaxed);
     const uint64_t state = w & 7;
     if (state < kAdd) continue;  // reverted within the batch

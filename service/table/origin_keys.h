@@ -12,9 +12,9 @@
 #define CORSD_SERVICE_TABLE_ORIGIN_KEYS_H_
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
-#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -22,8 +22,91 @@
 
 namespace corsd::table::keys {
 
+namespace hash_internal {
+inline uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline uint64_t Mix(uint64_t a, uint64_t b) {
+  const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+inline constexpr uint64_t kP0 = 0xa0761d6478bd642full;
+inline constexpr uint64_t kP1 = 0xe7037ed1a0b428dbull;
+inline constexpr uint64_t kP2 = 0x8ebc6af09c88c6e3ull;
+// Fixed for the life of the process, different between processes (ASLR),
+// like absl::Hash's seed: keys chosen by one tenant cannot be tuned offline
+// to collide. Immutable after its first use.
+inline uint64_t Seed() {
+  static const char anchor = 0;
+  return Mix(reinterpret_cast<uintptr_t>(&anchor) ^ kP2, kP1);
+}
+}  // namespace hash_internal
+
+// A wyhash-style 64-bit hash of `bytes`, inline (the table's keys are short,
+// and an out-of-line call is a measurable part of a hot lookup). Good high
+// bits (probe start) and low bits (tag). Seeded per process.
 inline uint64_t HashWhole(absl::string_view bytes) {
-  return absl::Hash<absl::string_view>{}(bytes);
+  using namespace hash_internal;  // NOLINT: local helpers
+  const char* p = bytes.data();
+  const size_t n = bytes.size();
+  uint64_t seed = Seed() ^ kP0;
+  uint64_t a, b;
+  if (n <= 16) {
+    if (n >= 4) {
+      const size_t mid = (n >> 3) << 2;
+      a = (Load32(p) << 32) | Load32(p + mid);
+      b = (Load32(p + n - 4) << 32) | Load32(p + n - 4 - mid);
+    } else if (n > 0) {
+      a = (uint64_t{static_cast<uint8_t>(p[0])} << 16) |
+          (uint64_t{static_cast<uint8_t>(p[n >> 1])} << 8) |
+          static_cast<uint8_t>(p[n - 1]);
+      b = 0;
+    } else {
+      a = b = 0;
+    }
+  } else {
+    size_t i = n;
+    while (i > 16) {
+      seed = Mix(Load64(p) ^ kP1, Load64(p + 8) ^ seed);
+      p += 16;
+      i -= 16;
+    }
+    a = Load64(p + i - 16);
+    b = Load64(p + i - 8);
+  }
+  a ^= kP1;
+  b ^= seed;
+  const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return Mix(static_cast<uint64_t>(r) ^ kP0 ^ n,
+             static_cast<uint64_t>(r >> 64) ^ kP1);
+}
+
+// memcmp(a, b, n) == 0, inline for short keys.
+inline bool BytesEqual(const char* a, const char* b, size_t n) {
+  using namespace hash_internal;  // NOLINT: local helpers
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      if (Load64(a + i) != Load64(b + i)) return false;
+    }
+    return Load64(a + n - 8) == Load64(b + n - 8);
+  }
+  if (n >= 4) {
+    return Load32(a) == Load32(b) && Load32(a + n - 4) == Load32(b + n - 4);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+inline bool BytesEqual(absl::string_view a, absl::string_view b) {
+  return a.size() == b.size() && BytesEqual(a.data(), b.data(), a.size());
 }
 
 inline uint8_t Code(origin::Scheme scheme, uint16_t port) {
@@ -50,7 +133,7 @@ inline bool KeyEquals(absl::string_view key, origin::Scheme scheme,
   const size_t want = 1 + host.size() + (port != 0 ? 2 : 0);
   if (key.size() != want || static_cast<uint8_t>(key[0]) != Code(scheme, port))
     return false;
-  if (key.substr(1, host.size()) != host) return false;
+  if (!BytesEqual(key.data() + 1, host.data(), host.size())) return false;
   if (port == 0) return true;
   return static_cast<uint8_t>(key[want - 2]) == (port >> 8) &&
          static_cast<uint8_t>(key[want - 1]) == (port & 0xFF);
@@ -59,6 +142,20 @@ inline bool KeyEquals(absl::string_view key, origin::Scheme scheme,
 // [code][host][port?]
 std::string EncodeHostKey(origin::Scheme scheme, absl::string_view host,
                           uint16_t port);
+// The same into `buf`, which must hold host.size() + 3 bytes; returns a view
+// of buf.
+inline absl::string_view EncodeHostKeyTo(char* buf, origin::Scheme scheme,
+                                         absl::string_view host,
+                                         uint16_t port) {
+  buf[0] = static_cast<char>(Code(scheme, port));
+  std::memcpy(buf + 1, host.data(), host.size());
+  size_t n = 1 + host.size();
+  if (port != 0) {
+    buf[n++] = static_cast<char>(port >> 8);
+    buf[n++] = static_cast<char>(port & 0xFF);
+  }
+  return absl::string_view(buf, n);
+}
 
 // "https://app.example.com[:port]" for an origin key; with `wildcard`,
 // "https://*.example.com[:port]".

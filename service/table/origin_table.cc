@@ -11,12 +11,12 @@
 #include "service/table/origin_table.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "service/table/key_table.h"
 #include "service/table/origin_keys.h"
@@ -371,7 +371,31 @@ absl::StatusOr<ApplyResult> OriginTable::Impl::ApplyLocked(
     }
     return cached_id;
   };
-  for (const Op& op : ops) {
+  // Origin ops are parsed kAhead ops in advance and their first slot
+  // prefetched: at 10M origins every insert is otherwise a cache miss.
+  constexpr size_t kAhead = 8;
+  struct Parsed {
+    origin::OriginParts parts;
+    uint64_t hash = 0;
+  };
+  std::array<Parsed, kAhead> ring;
+  auto prepare = [&](size_t j) {
+    if (j >= ops.size()) return;
+    const Op& op = ops[j];
+    if (op.kind != Op::Kind::kAddOrigin && op.kind != Op::Kind::kRemoveOrigin) {
+      return;
+    }
+    Parsed& p = ring[j % kAhead];
+    (void)keys::CheckOrigin(op.value, &p.parts);  // validated above
+    p.hash = keys::HashWhole(p.parts.host);
+    origins.Prefetch(p.hash);
+  };
+  for (size_t j = 0; j < kAhead; ++j) prepare(j);
+  char key_buf[1 + kMaxValueBytes + 2];
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    const Parsed cur = ring[i % kAhead];
+    prepare(i + kAhead);
     switch (op.kind) {
       case Op::Kind::kAddTenant: {
         if (WriterFindTenant(op.tenant) != kNoTenant) break;
@@ -397,11 +421,9 @@ absl::StatusOr<ApplyResult> OriginTable::Impl::ApplyLocked(
       case Op::Kind::kAddOrigin:
       case Op::Kind::kRemoveOrigin: {
         const TenantId id = id_of(op.tenant);
-        origin::OriginParts parts;
-        (void)keys::CheckOrigin(op.value, &parts);  // validated above
-        const std::string key =
-            keys::EncodeHostKey(parts.scheme, parts.host, parts.port);
-        const uint64_t h = keys::HashWhole(parts.host);
+        const absl::string_view key = keys::EncodeHostKeyTo(
+            key_buf, cur.parts.scheme, cur.parts.host, cur.parts.port);
+        const uint64_t h = cur.hash;
         if (op.kind == Op::Kind::kAddOrigin) {
           if (origins.AddPending(h, key, id, parity)) {
             ++result.added;
@@ -532,7 +554,7 @@ TenantId OriginTable::FindTenant(absl::string_view name) const {
   TenantId found = kNoTenant;
   impl_->tenants.Probe(keys::HashWhole(name), v,
                        [&](uint32_t owner, absl::string_view key) {
-                         if (key != name) return true;
+                         if (!keys::BytesEqual(key, name)) return true;
                          found = owner;
                          return false;
                        });
@@ -598,7 +620,7 @@ TenantId OriginTable::FindApiHost(absl::string_view host) const {
   TenantId found = kNoTenant;
   impl_->api_hosts.Probe(keys::HashWhole(host), v,
                          [&](uint32_t owner, absl::string_view key) {
-                           if (key != host) return true;
+                           if (!keys::BytesEqual(key, host)) return true;
                            found = owner;
                            return false;
                          });
@@ -646,7 +668,9 @@ bool OriginTable::HostIsKnown(absl::string_view host) const {
   bool found = false;
   impl_->origins.Probe(keys::HashWhole(host), v,
                        [&](uint32_t, absl::string_view key) {
-                         if (keys::HostOfKey(key) != host) return true;
+                         if (!keys::BytesEqual(keys::HostOfKey(key), host)) {
+                           return true;
+                         }
                          found = true;
                          return false;
                        });
