@@ -12,3 +12,11 @@ gtest_discover_tests(metrics_test TEST_FILTER "-*StressTest.*"
                      PROPERTIES LABELS unit)
 gtest_discover_tests(metrics_test TEST_FILTER "*StressTest.*"
                      PROPERTIES LABELS stress)
+
+# The benchmark (bin/bench_metrics), gRPC builds only (Google Benchmark is
+# found there).
+if(CORSD_WITH_GRPC)
+  add_executable(bench_metrics metrics_bench.cc)
+  target_link_libraries(bench_metrics PRIVATE corsd_metrics benchmark::benchmark
+                                              Threads::Threads)
+endif()

@@ -166,8 +166,7 @@ void HttpServer::Impl::Decide(Mode mode, const httplib::Request& req,
   // to the client as they are: no explanation there, since its "did you
   // mean" hints would tell anyone probing which origins a tenant has.
   const bool explain = mode == Mode::kAuth &&
-                       d.action == decision::Action::kAnswer &&
-                       d.status >= 400;
+                       d.action == decision::Action::kAnswer && d.status >= 400;
   const std::string body =
       explain ? deps.engine->Explain(original.tenant, request, d) : "";
 
@@ -288,6 +287,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   server.set_write_timeout(timeout_us / 1000000, timeout_us % 1000000);
   server.set_keep_alive_timeout(
       absl::ToInt64Seconds(options.keep_alive_timeout));
+  // Responses are written as headers then body: without TCP_NODELAY, Nagle
+  // plus the peer's delayed ACK stalls every /metrics scrape ~40 ms
+  // (measured: 27.7 ms per scrape before, see bench_http).
+  server.set_tcp_nodelay(true);
   server.set_payload_max_length(64 * 1024);
   server.set_default_headers({{"Cache-Control", "no-store"}});
   // cpp-httplib's default also sets SO_REUSEPORT, which would let a second
