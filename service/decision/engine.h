@@ -157,9 +157,12 @@ class Engine {
 
   // A sentence for `decision` (made by Decide for the same tenant and
   // request) naming the failing header or origin and what was expected, with
-  // a "did you mean" hint where a near entry of the tenant exists. Call under
-  // the same ReadGuard. Allocates; microseconds (up to a bounded scan of the
-  // tenant's entries). Thread-safe.
+  // a "did you mean" hint where a near entry of the tenant exists: the other
+  // scheme, a common port, "www." added or removed, a host one edit away
+  // (all by O(1) lookups), and, when the whole table holds at most 20,000
+  // origins, the nearest of the tenant's entries by edit distance. Call under
+  // the same ReadGuard. Allocates; ~10 us on a 1M-origin table
+  // (BM_Explain). Thread-safe.
   std::string Explain(absl::string_view tenant, const Request& request,
                       const Decision& decision) const;
 

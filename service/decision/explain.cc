@@ -16,6 +16,13 @@ namespace {
 
 // How many of the tenant's entries the edit-distance search reads at most.
 constexpr size_t kMaxScannedEntries = 2000;
+// The scan over the tenant's entries (OriginTable::ListEntries walks the
+// whole table under the writer lock) runs only when the table holds at most
+// this many origins; bigger tables get the lookup-based hints only.
+constexpr uint64_t kMaxOriginsForScan = 20000;
+// Bytes of the host alphabet tried by the one-edit search.
+constexpr absl::string_view kHostAlphabet =
+    "abcdefghijklmnopqrstuvwxyz0123456789-.";
 // Largest edit distance offered as "did you mean".
 constexpr size_t kMaxDistance = 3;
 
@@ -55,7 +62,8 @@ bool IsEntry(const table::OriginTable& table, table::TenantId id,
 }
 
 // Near variants of a canonical origin that people confuse: the other scheme,
-// the default port, with or without "www.".
+// the default or a common development port, with or without "www.". Same
+// host first.
 std::vector<std::string> Variants(const origin::OriginParts& p) {
   std::vector<std::string> out;
   const absl::string_view scheme = origin::SchemeName(p.scheme);
@@ -71,13 +79,58 @@ std::vector<std::string> Variants(const origin::OriginParts& p) {
   }
   for (const std::string& s : schemes) {
     for (const std::string& h : hosts) {
-      for (const std::string& pt : {port, std::string()}) {
+      for (const std::string& pt :
+           {port, std::string(), std::string(":8443"), std::string(":8080"),
+            std::string(":3000"), std::string(":8000"), std::string(":5173"),
+            std::string(":4200")}) {
         std::string v = absl::StrCat(s, "://", h, pt);
         if (v != p.serialized) out.push_back(std::move(v));
       }
     }
   }
   return out;
+}
+
+// An entry of the tenant whose host is one edit (delete, transpose,
+// substitute or insert one byte of kHostAlphabet) away from the origin's
+// host, same scheme and port; "" if none. Lookups only: ~2,400 candidates
+// for a 30-byte host, independent of the table's size.
+std::string OneEditEntry(const table::OriginTable& table, table::TenantId id,
+                         const origin::OriginParts& p) {
+  const std::string prefix = absl::StrCat(origin::SchemeName(p.scheme), "://");
+  const std::string suffix = p.port == 0 ? "" : absl::StrCat(":", p.port);
+  const std::string host(p.host);
+  std::string cand;
+  auto found = [&](absl::string_view h) {
+    cand.assign(prefix);
+    cand.append(h.data(), h.size());
+    cand.append(suffix);
+    return IsEntry(table, id, cand);
+  };
+  std::string h;
+  for (size_t i = 0; i < host.size(); ++i) {
+    h = host;
+    h.erase(i, 1);
+    if (found(h)) return cand;
+    if (i + 1 < host.size()) {
+      h = host;
+      std::swap(h[i], h[i + 1]);
+      if (found(h)) return cand;
+    }
+  }
+  for (size_t i = 0; i <= host.size(); ++i) {
+    for (char c : kHostAlphabet) {
+      if (i < host.size() && host[i] != c) {
+        h = host;
+        h[i] = c;
+        if (found(h)) return cand;
+      }
+      h = host;
+      h.insert(h.begin() + i, c);
+      if (found(h)) return cand;
+    }
+  }
+  return "";
 }
 
 // Why the origin was refused, with a "did you mean" hint where a near entry
@@ -119,7 +172,8 @@ std::string OriginSentence(const table::OriginTable& table, table::TenantId id,
       break;
     }
   }
-  if (hint.empty()) {
+  if (hint.empty()) hint = OneEditEntry(table, id, parts);
+  if (hint.empty() && table.Stats().origins <= kMaxOriginsForScan) {
     size_t best = kMaxDistance + 1;
     std::vector<std::string> entries = table.ListEntries(
         tenant_name, table::Op::Kind::kAddOrigin, "", kMaxScannedEntries);

@@ -37,11 +37,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "service/origin/origin.h"
+#include "service/policy/name_set.h"
 
 namespace corsd::policy {
 
@@ -115,9 +115,9 @@ struct CompiledRules {
   bool forward_refused_preflight = false;
 
   // R7: allowed_methods as written (case-sensitive), deduplicated.
-  absl::flat_hash_set<std::string> methods;
+  NameSet methods;
   // R8: explicitly listed header names, lowercase, without "*".
-  absl::flat_hash_set<std::string> headers;
+  NameSet headers;
   // R8: the policy lists "*" (any name but authorization, for requests
   // without credentials).
   bool any_header = false;
