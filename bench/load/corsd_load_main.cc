@@ -18,13 +18,19 @@
 //    "errors_total", "errors": {"UNAVAILABLE": n, ...}, "unsent",
 //    "bad_responses", "outcomes": {"REASON_...": n} or {"ok", "denied"},
 //    "channels", "inflight", "threads", "batch", "origins", "tenants",
-//    "duration_s", "warmup_s"}
+//    "duration_s", "warmup_s",
+//    "client_cpu": this process's CPU use during the run, in cores}
 // `load` imports the dataset through Admin.Import (loader.h) and prints
 //   {"tenants", "origins", "revision", "seconds", "origins_per_s"}.
-// --tenants=0 means DefaultTenants(--origins). Exit status: 0 on success
+// --tenants=0 means DefaultTenants(--origins). Flag names may be spelled
+// with '-' for '_' (--token-file). Exit status: 0 on success
 // (errors during a run are reported in the JSON, not in the exit status),
 // 1 when the run or load could not be done (message on stderr), 2 on bad
 // usage.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -147,11 +153,19 @@ absl::StatusOr<RequestPool> BuildPool(Target target, const DatasetSpec& spec,
   return pool;
 }
 
+// CPU seconds (user + system) this process has used so far.
+double CpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec +
+         u.ru_stime.tv_usec / 1e6;
+}
+
 std::string Us(uint64_t ns) { return absl::StrFormat("%.1f", ns / 1000.0); }
 
 std::string ResultJson(const LoadOptions& o, const LoadResult& r,
                        const DatasetSpec& spec, int batch,
-                       absl::string_view target) {
+                       absl::string_view target, double client_cpu) {
   std::vector<std::string> errors;
   for (size_t i = 0; i < r.errors.size(); ++i) {
     if (r.errors[i]) {
@@ -194,7 +208,8 @@ std::string ResultJson(const LoadOptions& o, const LoadResult& r,
       ", \"batch\": ", o.target == Target::kStream ? batch : 1,
       ", \"origins\": ", spec.origins, ", \"tenants\": ", spec.tenants,
       ", \"duration_s\": ", absl::ToDoubleSeconds(o.duration),
-      ", \"warmup_s\": ", absl::ToDoubleSeconds(o.warmup), "}");
+      ", \"warmup_s\": ", absl::ToDoubleSeconds(o.warmup),
+      ", \"client_cpu\": ", absl::StrFormat("%.3f", client_cpu), "}");
 }
 
 int Run() {
@@ -217,9 +232,16 @@ int Run() {
   absl::StatusOr<RequestPool> pool =
       BuildPool(o.target, *spec, absl::GetFlag(FLAGS_pool), batch, o.seed);
   if (!pool.ok()) return Fail(pool.status());
+  const double cpu0 = CpuSeconds();
+  const auto t0 = std::chrono::steady_clock::now();
   absl::StatusOr<LoadResult> result = RunLoad(o, *pool);
   if (!result.ok()) return Fail(result.status());
-  std::cout << ResultJson(o, *result, *spec, batch, absl::GetFlag(FLAGS_target))
+  const double client_cpu =
+      (CpuSeconds() - cpu0) /
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  std::cout << ResultJson(o, *result, *spec, batch, absl::GetFlag(FLAGS_target),
+                          client_cpu)
             << std::endl;
   return 0;
 }
@@ -260,7 +282,18 @@ int main(int argc, char** argv) {
       "corsd_load run|load [flags]: drives corsd's Decider/Check under load "
       "and prints one JSON object, or loads a synthetic dataset through "
       "Admin.Import (bench/README.md)");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  // Flag names are accepted with '-' as well as '_' (--token-file).
+  std::vector<std::string> storage(argv, argv + argc);
+  std::vector<char*> spelled;
+  for (std::string& a : storage) {
+    if (a.rfind("--", 0) == 0) {
+      const size_t end = std::min(a.find('='), a.size());
+      std::replace(a.begin() + 2, a.begin() + end, '-', '_');
+    }
+    spelled.push_back(a.data());
+  }
+  std::vector<char*> args =
+      absl::ParseCommandLine(static_cast<int>(spelled.size()), spelled.data());
   if (args.size() != 2) {
     std::fprintf(stderr, "usage: corsd_load run|load [flags] (--help)\n");
     return 2;

@@ -9,9 +9,27 @@
 #include "absl/strings/str_cat.h"
 #include "bench/load/requests.h"
 #include "corsd/v1/admin.grpc.pb.h"
-#include "service/rpc/status_convert.h"
+#include "google/rpc/status.pb.h"
 
 namespace corsd::bench {
+namespace {
+
+// The corsd.v1.BatchErrors detail of a refused write, from the standard
+// rich-error trailer (a google.rpc.Status in error_details). False if none.
+bool ReadBatchErrors(const grpc::Status& status,
+                     corsd::v1::BatchErrors* errors) {
+  google::rpc::Status details;
+  if (status.error_details().empty() ||
+      !details.ParseFromString(status.error_details())) {
+    return false;
+  }
+  for (const google::protobuf::Any& any : details.details()) {
+    if (any.UnpackTo(errors)) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 absl::StatusOr<LoadReport> ImportDataset(const std::string& admin_addr,
                                          const std::string& token,
@@ -49,7 +67,7 @@ absl::StatusOr<LoadReport> ImportDataset(const std::string& admin_addr,
     std::string message =
         absl::StrCat("Admin.Import: ", status.error_message());
     corsd::v1::BatchErrors errors;
-    if (corsd::rpc::BatchErrorsFromGrpcStatus(status, &errors)) {
+    if (ReadBatchErrors(status, &errors)) {
       absl::StrAppend(&message, " (", errors.total(), " item errors; first:");
       for (int i = 0; i < std::min(3, errors.errors_size()); ++i) {
         const corsd::v1::ItemError& e = errors.errors(i);

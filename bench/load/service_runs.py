@@ -93,6 +93,13 @@ class Server:
     for line in self.proc.stderr:
       self.log_file.write(line)
 
+  def cpu_seconds(self):
+    """User + system CPU time the server process has used so far."""
+    with open(f"/proc/{self.proc.pid}/stat") as f:
+      # Fields after the parenthesized command name; utime, stime are 14, 15.
+      fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
   def rss_bytes(self):
     """VmRSS of the server process (not of taskset, which execs it)."""
     with open(f"/proc/{self.proc.pid}/status") as f:
@@ -150,10 +157,12 @@ class Harness:
                             f"{result.get('errors')}")
     return result
 
-  def drive(self, tag, addr, target, origins, tenants, rate=None):
+  def drive(self, tag, server, target, origins, tenants, rate=None):
+    """One corsd_load run against `server`; adds "server_cpu": the server's
+    CPU use over the run (warmup included), in cores (1.0 = one core busy)."""
     p = self.plan
     args = [
-        "run", f"--target={target}", f"--addr={addr}",
+        "run", f"--target={target}", f"--addr={server.addrs['decisions']}",
         f"--channels={p.channels}", f"--warmup={p.warmup_s}",
         f"--duration={p.duration_s}", f"--origins={origins}",
         f"--tenants={tenants}"
@@ -165,7 +174,14 @@ class Harness:
     else:
       # Open loop: room for bursts; latency counts from the intended time.
       args += [f"--rate={rate:.0f}", "--inflight=64"]
-    return self.corsd_load(tag, args)
+    cpu0, t0 = server.cpu_seconds(), time.monotonic()
+    result = self.corsd_load(tag, args)
+    result["server_cpu"] = ((server.cpu_seconds() - cpu0) /
+                            (time.monotonic() - t0))
+    with open(os.path.join(self.raw, f"{tag}.json"), "w") as f:
+      json.dump(result, f)
+      f.write("\n")
+    return result
 
   def start_null(self):
     return Server("null_server", [
@@ -248,19 +264,20 @@ def run(build, quick, out, log):
   log("service: null server")
   null = h.start_null()
   try:
-    addr = null.addrs["decisions"]
-    r = h.drive("null_decide", addr, "decide", small_o, small_t)
+    r = h.drive("null_decide", null, "decide", small_o, small_t)
     keys["null_unary_qps"] = r["qps"]
     keys["null_unary_p99_us"] = r["p99_us"]
-    keys["null_check_qps"] = h.drive("null_check", addr, "check", small_o,
+    keys["null_unary_server_cpu"] = r["server_cpu"]
+    keys["null_unary_client_cpu"] = r["client_cpu"]
+    keys["null_check_qps"] = h.drive("null_check", null, "check", small_o,
                                      small_t)["qps"]
     keys["null_stream_decisions_per_s"] = h.drive(
-        "null_stream", addr, "stream", small_o, small_t)["decisions_per_s"]
+        "null_stream", null, "stream", small_o, small_t)["decisions_per_s"]
     null_sweep = []
     for frac in plan.fractions:
       rate = frac * keys["null_unary_qps"]
       null_sweep.append(
-          h.drive(f"null_open_{int(frac * 100)}", addr, "decide", small_o,
+          h.drive(f"null_open_{int(frac * 100)}", null, "decide", small_o,
                   small_t, rate))
     keys["null_p99_us_at_half_load"] = _at_half(plan, null_sweep)["p99_us"]
   finally:
@@ -283,20 +300,21 @@ def run(build, quick, out, log):
     try:
       h.import_dataset("load_1k", corsd, token_file, small_o, small_t)
       rss_small = corsd.rss_bytes()
-      addr = corsd.addrs["decisions"]
-      r = h.drive("corsd_decide_1k", addr, "decide", small_o, small_t)
+      r = h.drive("corsd_decide_1k", corsd, "decide", small_o, small_t)
       keys["decide_unary_qps"] = r["qps"]
       keys["decide_unary_p99_us"] = r["p99_us"]
-      keys["check_unary_qps"] = h.drive("corsd_check_1k", addr, "check",
+      keys["decide_unary_server_cpu"] = r["server_cpu"]
+      keys["decide_unary_client_cpu"] = r["client_cpu"]
+      keys["check_unary_qps"] = h.drive("corsd_check_1k", corsd, "check",
                                         small_o, small_t)["qps"]
       keys["stream_decisions_per_s"] = h.drive(
-          "corsd_stream_1k", addr, "stream", small_o, small_t)[
+          "corsd_stream_1k", corsd, "stream", small_o, small_t)[
               "decisions_per_s"]
       corsd_sweep = []
       for frac in plan.fractions:
         rate = frac * keys["null_unary_qps"]
         corsd_sweep.append(
-            h.drive(f"corsd_open_{int(frac * 100)}", addr, "decide", small_o,
+            h.drive(f"corsd_open_{int(frac * 100)}", corsd, "decide", small_o,
                     small_t, rate))
       keys["decide_p99_us_at_half_load"] = _at_half(plan,
                                                     corsd_sweep)["p99_us"]
@@ -323,8 +341,7 @@ def run(build, quick, out, log):
       rss_big = corsd.rss_bytes()
       keys["rss_bytes_large"] = rss_big
       keys["rss_bytes_per_origin"] = (rss_big - rss_small) / (big_o - small_o)
-      r = h.drive("corsd_decide_large", corsd.addrs["decisions"], "decide",
-                  big_o, big_t)
+      r = h.drive("corsd_decide_large", corsd, "decide", big_o, big_t)
       keys["decide_unary_qps_large"] = r["qps"]
       keys["qps_10m_over_1k"] = r["qps"] / keys["decide_unary_qps"]
     finally:
