@@ -3,8 +3,9 @@
 // through its ext_authz filter. The mapping is ext_authz_mapping.h's; this
 // file only runs it: read the CheckRequest (limits checked), decide under a
 // ReadGuard (falling back to the configured tenant header when the host
-// names no tenant), fill the CheckResponse, record the decision. Callback
-// API, inline on the gRPC thread, like DeciderService.
+// names no tenant), fill the CheckResponse, record the decision. Sync API,
+// inline on the thread that read the request, like DeciderService's unary
+// RPCs (the measured faster choice).
 //
 // Errors: INVALID_ARGUMENT naming the limit for an input over a limit
 // (Envoy then applies its failure_mode_allow setting); every decision,
@@ -25,7 +26,7 @@
 namespace corsd::rpc {
 
 class AuthorizationService final
-    : public envoy::service::auth::v3::Authorization::CallbackService {
+    : public envoy::service::auth::v3::Authorization::Service {
  public:
   // `tenant_header`: the request header naming the tenant when neither the
   // route's context_extensions nor the host's API host does (--tenant-header,
@@ -33,8 +34,8 @@ class AuthorizationService final
   AuthorizationService(const DecisionDeps& deps,
                        absl::string_view tenant_header);
 
-  grpc::ServerUnaryReactor* Check(
-      grpc::CallbackServerContext* context,
+  grpc::Status Check(
+      grpc::ServerContext* context,
       const envoy::service::auth::v3::CheckRequest* request,
       envoy::service::auth::v3::CheckResponse* response) override;
 

@@ -56,27 +56,27 @@ class DecideStreamReactor final
 
 }  // namespace
 
-grpc::ServerUnaryReactor* DeciderService::Decide(
-    grpc::CallbackServerContext* context,
-    const corsd::v1::DecideRequest* request,
-    corsd::v1::DecideResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+grpc::Status DeciderService::DecideOne(const DecisionDeps& deps,
+                                       const corsd::v1::DecideRequest& request,
+                                       corsd::v1::DecideResponse* response) {
   decision::Request engine_request;
-  if (absl::Status s = ToEngineRequest(*request, "decide", &engine_request);
+  if (absl::Status s = ToEngineRequest(request, "decide", &engine_request);
       !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
+    return ToGrpcStatus(s);
   }
-  {
-    decision::Decision decision;
-    table::EpochManager::ReadGuard guard(deps_.epochs);
-    const absl::string_view tenant =
-        RunDecide(deps_, request->tenant(), "", engine_request, &decision);
-    FillDecision(deps_, tenant, engine_request, decision, request->explain(),
-                 request->id(), response->mutable_decision());
-  }
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  decision::Decision decision;
+  table::EpochManager::ReadGuard guard(deps.epochs);
+  const absl::string_view tenant =
+      RunDecide(deps, request.tenant(), "", engine_request, &decision);
+  FillDecision(deps, tenant, engine_request, decision, request.explain(),
+               request.id(), response->mutable_decision());
+  return grpc::Status::OK;
+}
+
+grpc::Status DeciderService::Decide(grpc::ServerContext* context,
+                                    const corsd::v1::DecideRequest* request,
+                                    corsd::v1::DecideResponse* response) {
+  return DecideOne(deps_, *request, response);
 }
 
 grpc::Status DeciderService::DecideBatchInto(
@@ -114,13 +114,10 @@ grpc::Status DeciderService::DecideBatchInto(
   return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* DeciderService::DecideBatch(
-    grpc::CallbackServerContext* context,
-    const corsd::v1::DecideBatchRequest* request,
+grpc::Status DeciderService::DecideBatch(
+    grpc::ServerContext* context, const corsd::v1::DecideBatchRequest* request,
     corsd::v1::DecideBatchResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(DecideBatchInto(deps_, *request, response));
-  return reactor;
+  return DecideBatchInto(deps_, *request, response);
 }
 
 grpc::ServerBidiReactor<corsd::v1::DecideBatchRequest,

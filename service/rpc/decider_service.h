@@ -1,7 +1,13 @@
 // DeciderService: corsd.v1.Decider (Decide, DecideBatch, DecideStream) on
-// the decision listener, with gRPC's callback API: each decision runs inline
-// on the gRPC thread that read the request (microseconds, never blocks), so
-// there is no hand-off to a worker pool.
+// the decision listener.
+//
+// Architecture (measured, bench/RESULTS.md "## Service"): the unary RPCs use
+// gRPC's sync API -- the handler runs on the ThreadManager thread that read
+// the request, decides inline (microseconds, never blocks) and returns; in
+// server_arch_bench it served ~3x the calls of the same handler on the
+// callback API at 64 calls in flight. DecideStream uses the callback API
+// (ServerBidiReactor) so that a long-lived gateway stream holds no thread
+// while idle.
 //
 // Contracts:
 //   * Decide: one decision. INVALID_ARGUMENT naming the field and limit when
@@ -28,25 +34,29 @@
 
 namespace corsd::rpc {
 
-class DeciderService final : public corsd::v1::Decider::CallbackService {
+class DeciderService final
+    : public corsd::v1::Decider::WithCallbackMethod_DecideStream<
+          corsd::v1::Decider::Service> {
  public:
   explicit DeciderService(const DecisionDeps& deps) : deps_(deps) {}
 
-  grpc::ServerUnaryReactor* Decide(
-      grpc::CallbackServerContext* context,
-      const corsd::v1::DecideRequest* request,
-      corsd::v1::DecideResponse* response) override;
-  grpc::ServerUnaryReactor* DecideBatch(
-      grpc::CallbackServerContext* context,
-      const corsd::v1::DecideBatchRequest* request,
-      corsd::v1::DecideBatchResponse* response) override;
+  grpc::Status Decide(grpc::ServerContext* context,
+                      const corsd::v1::DecideRequest* request,
+                      corsd::v1::DecideResponse* response) override;
+  grpc::Status DecideBatch(grpc::ServerContext* context,
+                           const corsd::v1::DecideBatchRequest* request,
+                           corsd::v1::DecideBatchResponse* response) override;
   grpc::ServerBidiReactor<corsd::v1::DecideBatchRequest,
                           corsd::v1::DecideBatchResponse>*
   DecideStream(grpc::CallbackServerContext* context) override;
 
-  // The batch path shared by DecideBatch and DecideStream: checks every
-  // item, then decides them in order under one ReadGuard into *response.
-  // Exposed for the stream reactor and tests.
+  // The unary path (Decide) and the batch path shared by DecideBatch and
+  // DecideStream (checks every item, then decides them in order under one
+  // ReadGuard into *response). Exposed for the stream reactor and the
+  // architecture bench, which serves them through other gRPC APIs.
+  static grpc::Status DecideOne(const DecisionDeps& deps,
+                                const corsd::v1::DecideRequest& request,
+                                corsd::v1::DecideResponse* response);
   static grpc::Status DecideBatchInto(
       const DecisionDeps& deps, const corsd::v1::DecideBatchRequest& request,
       corsd::v1::DecideBatchResponse* response);

@@ -1,9 +1,10 @@
 // Server: corsd assembled -- the in-memory core (EpochManager, OriginTable,
 // PolicyRegistry, Engine, DecisionMetrics), the durable Catalog over the
 // store, and two gRPC listeners:
-//   * decision listener (--listen): Decider + envoy Authorization/Check,
-//     callback API; plus Health and reflection. No Admin: an Admin call here
-//     is UNIMPLEMENTED, so decision clients can never change anything.
+//   * decision listener (--listen): Decider + envoy Authorization/Check
+//     (sync API for unary calls, callback API for DecideStream; see
+//     server_options.h); plus Health and reflection. No Admin: an Admin call
+//     here is UNIMPLEMENTED, so decision clients can never change anything.
 //   * admin listener (--admin-listen): Admin (bearer tokens required), sync
 //     API on its own threads; plus Health and reflection.
 // main.cc parses flags into a ServerConfig and starts the HTTP listener

@@ -1,11 +1,10 @@
 // server_arch_bench: the measurement behind the decision listener's server
-// architecture (bench/RESULTS.md "## Service"). The same Decide handler --
-// the real Engine over a real OriginTable, the real proto mapping, the
-// ReadGuard, metrics -- served two ways on loopback:
-//   callback  DeciderService (grpc::CallbackService, inline on gRPC threads),
-//             what corsd runs;
-//   sync      the same logic in a grpc::Service sync handler (gRPC's
-//             thread-pool ThreadManager), the classic alternative;
+// architecture (bench/RESULTS.md "## Service"). The same Decide handler
+// (DeciderService::DecideOne: the real Engine over a real OriginTable, the
+// real proto mapping, the ReadGuard, metrics) served three ways on loopback:
+//   callback  grpc::CallbackService, DefaultReactor, inline;
+//   sync      DeciderService itself (sync unary API on gRPC's ThreadManager
+//             threads), what corsd serves;
 //   async_cq  the same logic on completion queues, one per core, each
 //             drained by its own thread;
 // both built with ApplyServerOptions(ServerOptions{}). A closed-loop client
@@ -50,25 +49,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The sync-API twin of DeciderService::Decide.
-class SyncDecider final : public corsd::v1::Decider::Service {
+// The callback-API twin of DeciderService::Decide (what corsd ran before
+// this measurement): the same body, inline in the reactor method.
+class CallbackDecider final : public corsd::v1::Decider::CallbackService {
  public:
-  explicit SyncDecider(const DecisionDeps& deps) : deps_(deps) {}
-  grpc::Status Decide(grpc::ServerContext*,
-                      const corsd::v1::DecideRequest* request,
-                      corsd::v1::DecideResponse* response) override {
-    decision::Request engine_request;
-    if (absl::Status s = ToEngineRequest(*request, "decide", &engine_request);
-        !s.ok()) {
-      return ToGrpcStatus(s);
-    }
-    decision::Decision decision;
-    table::EpochManager::ReadGuard guard(deps_.epochs);
-    const absl::string_view tenant =
-        RunDecide(deps_, request->tenant(), "", engine_request, &decision);
-    FillDecision(deps_, tenant, engine_request, decision, request->explain(),
-                 request->id(), response->mutable_decision());
-    return grpc::Status::OK;
+  explicit CallbackDecider(const DecisionDeps& deps) : deps_(deps) {}
+  grpc::ServerUnaryReactor* Decide(
+      grpc::CallbackServerContext* context,
+      const corsd::v1::DecideRequest* request,
+      corsd::v1::DecideResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(DeciderService::DecideOne(deps_, *request, response));
+    return reactor;
   }
 
  private:
@@ -129,19 +121,7 @@ class AsyncDecider {
       responder.Finish(response, status, this);
     }
     grpc::Status Handle() {
-      const DecisionDeps& deps = owner->deps_;
-      decision::Request engine_request;
-      if (absl::Status s = ToEngineRequest(request, "decide", &engine_request);
-          !s.ok()) {
-        return ToGrpcStatus(s);
-      }
-      decision::Decision decision;
-      table::EpochManager::ReadGuard guard(deps.epochs);
-      const absl::string_view tenant =
-          RunDecide(deps, request.tenant(), "", engine_request, &decision);
-      FillDecision(deps, tenant, engine_request, decision, request.explain(),
-                   request.id(), response.mutable_decision());
-      return grpc::Status::OK;
+      return DeciderService::DecideOne(owner->deps_, request, &response);
     }
 
     AsyncDecider* owner;
@@ -326,8 +306,8 @@ int Main(int argc, char** argv) {
   decision::Engine engine(&table, &registry);
   decision::DecisionMetrics metrics;
   const DecisionDeps deps{&engine, &epochs, &metrics};
-  DeciderService callback(deps);
-  SyncDecider sync(deps);
+  CallbackDecider callback(deps);
+  DeciderService sync(deps);  // what corsd serves
   // Alternate the variants so drifting machine load hits both alike.
   for (int round = 0; round < o.rounds; ++round) {
     RunOnce("callback", &callback, o);
