@@ -4,10 +4,10 @@
 // Architecture (measured, bench/RESULTS.md "## Service"): the unary RPCs use
 // gRPC's sync API -- the handler runs on the ThreadManager thread that read
 // the request, decides inline (microseconds, never blocks) and returns; in
-// server_arch_bench it served ~3x the calls of the same handler on the
-// callback API at 64 calls in flight. DecideStream uses the callback API
-// (ServerBidiReactor) so that a long-lived gateway stream holds no thread
-// while idle.
+// server_arch_bench it served 1.7x-3x the median calls/s of the same
+// handler on the callback API at 64 calls in flight. DecideStream uses the
+// callback API (ServerBidiReactor) so that a long-lived gateway stream holds no
+// thread while idle.
 //
 // Contracts:
 //   * Decide: one decision. INVALID_ARGUMENT naming the field and limit when

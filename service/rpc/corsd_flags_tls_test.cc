@@ -1,0 +1,273 @@
+// Integration tests of corsd's command line and transport security: --help,
+// usage errors, --config with command-line precedence, TLS and mTLS on the
+// real binary (certificates made by the openssl CLI at test time).
+#include <grpcpp/grpcpp.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "corsd/v1/admin.grpc.pb.h"
+#include "corsd/v1/decision.grpc.pb.h"
+#include "envoy/service/auth/v3/external_auth.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "service/rpc/testing/corsd_process.h"
+
+namespace corsd::rpc {
+namespace {
+
+using ::corsd::testing::CorsdProcess;
+using ::corsd::testing::CorsdProcessOptions;
+namespace v1 = ::corsd::v1;
+namespace authz = ::envoy::service::auth::v3;
+
+// Runs `command` through the shell; returns its exit code and stdout+stderr.
+int Run(const std::string& command, std::string* output) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) output->append(buf, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(5));
+  return context;
+}
+
+TEST(CorsdFlagsTest, HelpDocumentsEveryFlag) {
+  std::string out;
+  ASSERT_EQ(Run(absl::StrCat(CORSD_BINARY, " --help"), &out), 0) << out;
+  for (const char* flag :
+       {"--listen", "--admin-listen", "--http-listen", "--data-dir", "--store",
+        "--admin-token-file", "--threads", "--tls-cert", "--tls-key",
+        "--tls-client-ca", "--tenant-header", "--max-message-bytes",
+        "--config"}) {
+    EXPECT_NE(out.find(flag), std::string::npos) << flag << " missing:\n"
+                                                 << out;
+  }
+}
+
+TEST(CorsdFlagsTest, UsageErrorsExit2) {
+  std::string out;
+  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY, " --no-such-flag=1"), &out), 2);
+  EXPECT_NE(out.find("unknown flag --no-such-flag"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY, " --threads=many"), &out), 2);
+  EXPECT_NE(out.find("--threads"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY, " --listen"), &out), 2);
+  EXPECT_NE(out.find("needs a value"), std::string::npos) << out;
+}
+
+TEST(CorsdFlagsTest, MissingTokenFileIsRefused) {
+  std::string out;
+  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY,
+                             " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0"
+                             " --data-dir ",
+                             ::testing::TempDir(), "/no_token"),
+                &out),
+            1);
+  EXPECT_NE(out.find("--admin-token-file"), std::string::npos) << out;
+}
+
+// The tenant found through the fallback header named `header`, or "".
+std::string TenantVia(const std::string& address, const std::string& header) {
+  authz::CheckRequest check;
+  auto* headers = check.mutable_attributes()
+                      ->mutable_request()
+                      ->mutable_http()
+                      ->mutable_headers();
+  (*headers)[":method"] = "GET";
+  (*headers)[":authority"] = "unknown.example";
+  (*headers)[header] = "acme";
+  (*headers)["origin"] = "https://shop.acme.com";
+  authz::CheckResponse response;
+  auto stub = authz::Authorization::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::Status s = stub->Check(Context().get(), check, &response);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  for (const auto& h : response.ok_response().response_headers_to_add()) {
+    if (h.header().key() == "access-control-allow-origin") {
+      return h.header().value();
+    }
+  }
+  return "";
+}
+
+// Creates tenant "acme" allowing https://shop.acme.com.
+void SeedAcme(const CorsdProcess& corsd) {
+  auto admin = v1::Admin::NewStub(grpc::CreateChannel(
+      corsd.admin_address(), grpc::InsecureChannelCredentials()));
+  v1::PutTenantRequest put;
+  put.mutable_tenant()->set_id("acme");
+  v1::PutTenantResponse put_response;
+  auto context = Context();
+  context->AddMetadata("authorization", corsd.authorization());
+  ASSERT_TRUE(admin->PutTenant(context.get(), put, &put_response).ok());
+  v1::WriteEntriesRequest write;
+  v1::EntryOp* op = write.add_ops();
+  op->set_op(v1::EntryOp::OP_ADD);
+  op->set_kind(v1::ENTRY_KIND_ORIGIN);
+  op->set_tenant("acme");
+  op->set_value("https://shop.acme.com");
+  v1::WriteEntriesResponse written;
+  context = Context();
+  context->AddMetadata("authorization", corsd.authorization());
+  grpc::Status s = admin->WriteEntries(context.get(), write, &written);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+}
+
+TEST(CorsdFlagsTest, ConfigFileAppliesAndCommandLineWins) {
+  const std::string config = ::testing::TempDir() + "/corsd_flags_test.conf";
+  {
+    std::ofstream out(config);
+    out << "# corsd config\n\n"
+        << "tenant-header = x-from-config\n"
+        << "--max-message-bytes=1048576\n"
+        << "threads=4\n";
+  }
+  CorsdProcessOptions options;
+  options.binary = CORSD_BINARY;
+  options.extra_args = {"--config", config};
+  auto from_file = CorsdProcess::Start(options);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  SeedAcme(**from_file);
+  EXPECT_EQ(TenantVia((*from_file)->decision_address(), "x-from-config"),
+            "https://shop.acme.com");
+  EXPECT_EQ(TenantVia((*from_file)->decision_address(), "x-corsd-tenant"), "");
+
+  options.extra_args = {"--config", config, "--tenant-header", "x-from-cli"};
+  auto both = CorsdProcess::Start(options);
+  ASSERT_TRUE(both.ok()) << both.status();
+  SeedAcme(**both);
+  EXPECT_EQ(TenantVia((*both)->decision_address(), "x-from-cli"),
+            "https://shop.acme.com");
+  EXPECT_EQ(TenantVia((*both)->decision_address(), "x-from-config"), "");
+  std::remove(config.c_str());
+}
+
+TEST(CorsdFlagsTest, BadConfigLineIsAUsageError) {
+  const std::string config = ::testing::TempDir() + "/corsd_bad.conf";
+  {
+    std::ofstream out(config);
+    out << "listen=127.0.0.1:0\nbogus=1\n";
+  }
+  std::string out;
+  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY, " --config ", config), &out), 2);
+  EXPECT_NE(out.find("line 2"), std::string::npos) << out;
+  EXPECT_NE(out.find("bogus"), std::string::npos) << out;
+  std::remove(config.c_str());
+}
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate, made
+// with the openssl CLI in a temporary directory.
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string out;
+    if (Run("openssl version", &out) != 0) {
+      GTEST_SKIP() << "the openssl CLI is not installed; TLS tests need it "
+                      "to make certificates";
+    }
+    dir_ = ::testing::TempDir() + "/corsd_tls_test";
+    const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
+    const std::string script = absl::StrCat(
+        "set -e; rm -rf ", dir_, "; mkdir -p ", dir_, "; cd ", dir_, ";",
+        "openssl req -x509 ", ec,
+        " -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=corsd-test-ca;",
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext;",
+        "openssl req ", ec,
+        " -nodes -keyout server.key -out server.csr -subj /CN=localhost;",
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out server.pem -days 2 -extfile san.ext;",
+        "openssl req ", ec,
+        " -nodes -keyout client.key -out client.csr -subj /CN=gateway;",
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out client.pem -days 2");
+    out.clear();
+    ASSERT_EQ(Run("sh -c '" + script + "'", &out), 0) << out;
+  }
+
+  std::shared_ptr<grpc::ChannelCredentials> Credentials(bool client_cert) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = ReadFile(dir_ + "/ca.pem");
+    if (client_cert) {
+      options.pem_private_key = ReadFile(dir_ + "/client.key");
+      options.pem_cert_chain = ReadFile(dir_ + "/client.pem");
+    }
+    return grpc::SslCredentials(options);
+  }
+
+  // Decide over `credentials`; the RPC's status code.
+  static grpc::StatusCode Decide(
+      const std::string& address,
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+    auto stub = v1::Decider::NewStub(grpc::CreateChannel(address, credentials));
+    v1::DecideRequest request;
+    request.mutable_request()->set_method("GET");
+    v1::DecideResponse response;
+    return stub->Decide(Context().get(), request, &response).error_code();
+  }
+
+  std::string dir_;
+};
+
+TEST_F(TlsTest, TlsListenersRefusePlaintext) {
+  CorsdProcessOptions options;
+  options.binary = CORSD_BINARY;
+  options.extra_args = {"--tls-cert", dir_ + "/server.pem", "--tls-key",
+                        dir_ + "/server.key"};
+  auto corsd = CorsdProcess::Start(options);
+  ASSERT_TRUE(corsd.ok()) << corsd.status();
+  EXPECT_EQ(Decide((*corsd)->decision_address(), Credentials(false)),
+            grpc::StatusCode::OK);
+  EXPECT_NE(
+      Decide((*corsd)->decision_address(), grpc::InsecureChannelCredentials()),
+      grpc::StatusCode::OK);
+}
+
+TEST_F(TlsTest, MutualTlsNeedsAClientCertificate) {
+  CorsdProcessOptions options;
+  options.binary = CORSD_BINARY;
+  options.extra_args = {"--tls-cert",      dir_ + "/server.pem",
+                        "--tls-key",       dir_ + "/server.key",
+                        "--tls-client-ca", dir_ + "/ca.pem"};
+  auto corsd = CorsdProcess::Start(options);
+  ASSERT_TRUE(corsd.ok()) << corsd.status();
+  EXPECT_EQ(Decide((*corsd)->decision_address(), Credentials(true)),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(Decide((*corsd)->admin_address(), Credentials(true)),
+            grpc::StatusCode::UNIMPLEMENTED);  // TLS works; no Decider there
+  EXPECT_EQ(Decide((*corsd)->decision_address(), Credentials(false)),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(CorsdFlagsTest, ClientCaWithoutCertIsRefused) {
+  std::string out;
+  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY,
+                             " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0"
+                             " --tls-client-ca /tmp/ca.pem"),
+                &out),
+            1);
+  EXPECT_NE(out.find("--tls-client-ca"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace corsd::rpc
