@@ -14,7 +14,7 @@ namespace {
 
 // Ops handed to OriginTable::BulkLoad per call while loading, bounding the
 // transient memory of a 10M-entry load.
-constexpr size_t kLoadChunkOps = size_t{1} << 21;
+constexpr size_t kLoadChunkOps = size_t{1} << 20;
 // Changes fetched per ChangesSince call by the follower.
 constexpr size_t kFollowBatch = 256;
 constexpr int kFollowPollMs = 200;
@@ -40,10 +40,14 @@ table::Op::Kind TableKind(EntryKind kind, bool add) {
   return table::Op::Kind::kAddOrigin;
 }
 
-// Streams a store snapshot into table ops and compiled policies.
+// Streams a store snapshot into table ops and compiled policies. Reading
+// the store and building the table overlap: a full chunk of ops is handed
+// to a loader thread (BulkLoad) while the store fills the next one; at most
+// one BulkLoad runs at a time, in store order.
 class TableLoader final : public LoadSink {
  public:
   explicit TableLoader(table::OriginTable* table) : table_(table) {}
+  ~TableLoader() override { Join(); }
 
   absl::Status OnTenant(absl::string_view id,
                         absl::string_view policy_bytes) override {
@@ -61,27 +65,48 @@ class TableLoader final : public LoadSink {
                        absl::string_view value) override {
     ops_.push_back(
         {TableKind(kind, true), std::string(tenant), std::string(value)});
-    if (ops_.size() >= kLoadChunkOps) return Flush();
+    if (ops_.size() >= kLoadChunkOps) return Hand();
     return absl::OkStatus();
   }
 
-  absl::Status Flush() {
-    if (ops_.empty()) return absl::OkStatus();
-    auto result = table_->BulkLoad(ops_);
-    ops_.clear();
-    if (!result.ok()) {
-      return absl::DataLossError(
-          absl::StrCat("stored entries do not load into the table: ",
-                       result.status().message()));
-    }
-    return absl::OkStatus();
+  // Loads what is left and waits for every BulkLoad.
+  absl::Status Finish() {
+    if (absl::Status s = Hand(); !s.ok()) return s;
+    Join();
+    return loaded_;
   }
 
   std::vector<PreparedTenant> tenants;
 
  private:
+  // Waits for the previous chunk, then starts loading the current one.
+  absl::Status Hand() {
+    Join();
+    if (!loaded_.ok()) return loaded_;
+    if (ops_.empty()) return absl::OkStatus();
+    loading_ = std::move(ops_);
+    ops_ = std::vector<table::Op>();
+    ops_.reserve(kLoadChunkOps);
+    worker_ = std::thread([this] {
+      auto result = table_->BulkLoad(loading_);
+      if (!result.ok()) {
+        loaded_ = absl::DataLossError(
+            absl::StrCat("stored entries do not load into the table: ",
+                         result.status().message()));
+      }
+      loading_.clear();
+    });
+    return absl::OkStatus();
+  }
+  void Join() {
+    if (worker_.joinable()) worker_.join();
+  }
+
   table::OriginTable* const table_;
   std::vector<table::Op> ops_;
+  std::vector<table::Op> loading_;  // owned by worker_ while it runs
+  std::thread worker_;
+  absl::Status loaded_;  // written by worker_, read after Join
 };
 
 }  // namespace
@@ -115,7 +140,7 @@ absl::Status CatalogImpl::LoadAll() {
   TableLoader loader(table_);
   auto revision = store_->Load(loader);
   if (!revision.ok()) return revision.status();
-  if (absl::Status s = loader.Flush(); !s.ok()) return s;
+  if (absl::Status s = loader.Finish(); !s.ok()) return s;
   table::EpochManager::ReadGuard guard(epochs_);
   for (PreparedTenant& t : loader.tenants) {
     const table::TenantId id = table_->FindTenant(t.id);

@@ -1,29 +1,18 @@
 #include "service/store/validation.h"
 
-#include <libpsl.h>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "service/origin/origin.h"
 #include "service/policy/policy_proto.h"
 #include "service/store/catalog.h"
+#include "service/table/public_suffix.h"
 
 namespace corsd::store {
 namespace {
 
 constexpr size_t kMaxTenantIdBytes = 128;
 constexpr size_t kMaxErrorValueBytes = 256;
-
-// The public suffix list: the newest one installed (publicsuffix package),
-// else libpsl's built-in copy. Immutable once loaded; thread-safe to query.
-const psl_ctx_t* PublicSuffixes() {
-  static const psl_ctx_t* const psl = [] {
-    const psl_ctx_t* latest = psl_latest(nullptr);
-    return latest != nullptr ? latest : psl_builtin();
-  }();
-  return psl;
-}
 
 }  // namespace
 
@@ -188,16 +177,14 @@ bool PrepareOp(uint64_t index, const corsd::v1::EntryOp& op, PreparedOp* out,
         errors->Add(index, "value", op.value(), wildcard.status().message());
         return false;
       }
+      // The table's own rule (R2: no wildcard over a public suffix), so the
+      // table cannot refuse what validation accepted. Removals are not
+      // checked: removing what cannot exist is a no-op.
       if (out->add) {
-        const psl_ctx_t* psl = PublicSuffixes();
-        if (psl != nullptr &&
-            psl_is_public_suffix2(psl, wildcard->domain.c_str(),
-                                  PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
-          errors->Add(index, "value", op.value(),
-                      absl::StrCat("wildcard over the public suffix \"",
-                                   wildcard->domain,
-                                   "\" would match every site under it (R2); "
-                                   "expected *.<registrable domain>"));
+        if (absl::Status s =
+                table::CheckWildcardDomain(wildcard->domain, op.value());
+            !s.ok()) {
+          errors->Add(index, "value", op.value(), s.message());
           return false;
         }
       }
