@@ -7,6 +7,7 @@
 //                    --origins=1000 --tenants=0 --pool=65536 --seed=1]
 //   corsd_load load --admin=HOST:PORT --token-file=FILE
 //                   [--origins=1000 --tenants=0 --chunk=50000]
+//   corsd_load stats --admin=HOST:PORT --token-file=FILE
 //
 // `run` pre-generates --pool requests of the dataset's traffic mix
 // (dataset.h), drives the target (driver.h) and prints one JSON object on
@@ -22,6 +23,9 @@
 //    "client_cpu": this process's CPU use during the run, in cores}
 // `load` imports the dataset through Admin.Import (loader.h) and prints
 //   {"tenants", "origins", "revision", "seconds", "origins_per_s"}.
+// `stats` prints Admin.Stats' counts:
+//   {"tenants", "origins", "wildcards", "api_hosts", "revision",
+//    "table_bytes"}.
 // --tenants=0 means DefaultTenants(--origins). Flag names may be spelled
 // with '-' for '_' (--token-file). Exit status: 0 on success
 // (errors during a run are reported in the JSON, not in the exit status),
@@ -246,21 +250,41 @@ int Run() {
   return 0;
 }
 
-int Load() {
-  absl::StatusOr<DatasetSpec> spec = Spec();
-  if (!spec.ok()) return Fail(spec.status());
+absl::StatusOr<std::string> ReadToken() {
   const std::string path = absl::GetFlag(FLAGS_token_file);
   std::ifstream in(path);
   std::string token;
   if (path.empty() || !std::getline(in, token)) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat("token_file = \"", path,
-                     "\": expected a readable file whose first "
-                     "line is the admin token")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "token_file = \"", path,
+        "\": expected a readable file whose first line is the admin token"));
   }
-  token = std::string(absl::StripAsciiWhitespace(token));
+  return std::string(absl::StripAsciiWhitespace(token));
+}
+
+int Stats() {
+  absl::StatusOr<std::string> token = ReadToken();
+  if (!token.ok()) return Fail(token.status());
+  absl::StatusOr<corsd::v1::StatsResponse> s =
+      FetchStats(absl::GetFlag(FLAGS_admin), *token);
+  if (!s.ok()) return Fail(s.status());
+  std::cout << absl::StrCat("{\"tenants\": ", s->tenants(),
+                            ", \"origins\": ", s->origins(),
+                            ", \"wildcards\": ", s->wildcards(),
+                            ", \"api_hosts\": ", s->api_hosts(),
+                            ", \"revision\": ", s->revision(),
+                            ", \"table_bytes\": ", s->table_bytes(), "}")
+            << std::endl;
+  return 0;
+}
+
+int Load() {
+  absl::StatusOr<DatasetSpec> spec = Spec();
+  if (!spec.ok()) return Fail(spec.status());
+  absl::StatusOr<std::string> token = ReadToken();
+  if (!token.ok()) return Fail(token.status());
   absl::StatusOr<LoadReport> report = ImportDataset(
-      absl::GetFlag(FLAGS_admin), token, *spec, absl::GetFlag(FLAGS_chunk));
+      absl::GetFlag(FLAGS_admin), *token, *spec, absl::GetFlag(FLAGS_chunk));
   if (!report.ok()) return Fail(report.status());
   std::cout << absl::StrCat(
                    "{\"tenants\": ", report->tenants,
@@ -279,7 +303,8 @@ int Load() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "corsd_load run|load [flags]: drives corsd's Decider/Check under load "
+      "corsd_load run|load|stats [flags]: drives corsd's Decider/Check under "
+      "load "
       "and prints one JSON object, or loads a synthetic dataset through "
       "Admin.Import (bench/README.md)");
   // Flag names are accepted with '-' as well as '_' (--token-file).
@@ -295,13 +320,14 @@ int main(int argc, char** argv) {
   std::vector<char*> args =
       absl::ParseCommandLine(static_cast<int>(spelled.size()), spelled.data());
   if (args.size() != 2) {
-    std::fprintf(stderr, "usage: corsd_load run|load [flags] (--help)\n");
+    std::fprintf(stderr, "usage: corsd_load run|load|stats [flags] (--help)\n");
     return 2;
   }
   const std::string mode = args[1];
   if (mode == "run") return corsd::bench::Run();
   if (mode == "load") return corsd::bench::Load();
-  std::fprintf(stderr, "corsd_load: mode \"%s\": expected run or load\n",
+  if (mode == "stats") return corsd::bench::Stats();
+  std::fprintf(stderr, "corsd_load: mode \"%s\": expected run, load or stats\n",
                mode.c_str());
   return 2;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -29,13 +30,8 @@ bool ReadBatchErrors(const grpc::Status& status,
   return false;
 }
 
-}  // namespace
-
-absl::StatusOr<LoadReport> ImportDataset(const std::string& admin_addr,
-                                         const std::string& token,
-                                         const DatasetSpec& spec,
-                                         size_t chunk_items) {
-  if (absl::Status s = ValidateDatasetSpec(spec); !s.ok()) return s;
+absl::StatusOr<std::unique_ptr<corsd::v1::Admin::Stub>> Connect(
+    const std::string& admin_addr) {
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(64 << 20);
   auto channel = grpc::CreateCustomChannel(
@@ -45,12 +41,41 @@ absl::StatusOr<LoadReport> ImportDataset(const std::string& admin_addr,
     return absl::UnavailableError(
         absl::StrCat("cannot connect to admin listener ", admin_addr));
   }
-  auto stub = corsd::v1::Admin::NewStub(channel);
+  return corsd::v1::Admin::NewStub(channel);
+}
+
+}  // namespace
+
+absl::StatusOr<corsd::v1::StatsResponse> FetchStats(
+    const std::string& admin_addr, const std::string& token) {
+  absl::StatusOr<std::unique_ptr<corsd::v1::Admin::Stub>> stub =
+      Connect(admin_addr);
+  if (!stub.ok()) return stub.status();
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  corsd::v1::StatsResponse response;
+  const grpc::Status status =
+      (*stub)->Stats(&ctx, corsd::v1::StatsRequest(), &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("Admin.Stats: ", status.error_message()));
+  }
+  return response;
+}
+
+absl::StatusOr<LoadReport> ImportDataset(const std::string& admin_addr,
+                                         const std::string& token,
+                                         const DatasetSpec& spec,
+                                         size_t chunk_items) {
+  if (absl::Status s = ValidateDatasetSpec(spec); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<corsd::v1::Admin::Stub>> stub =
+      Connect(admin_addr);
+  if (!stub.ok()) return stub.status();
   const auto t0 = std::chrono::steady_clock::now();
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
   corsd::v1::ImportResponse response;
-  auto writer = stub->Import(&ctx, &response);
+  auto writer = (*stub)->Import(&ctx, &response);
   absl::Status sent = ForEachImportChunk(
       spec, chunk_items,
       [&](const corsd::v1::ImportChunk& chunk) -> absl::Status {

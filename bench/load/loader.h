@@ -1,5 +1,6 @@
 // Loads a synthetic dataset (dataset.h) into a running corsd through one
-// Admin.Import stream, authenticated with `authorization: Bearer <token>`.
+// Admin.Import stream, and reads its Admin.Stats; both authenticated with
+// `authorization: Bearer <token>`.
 //
 // Thread safety: a blocking call; independent calls may run concurrently.
 #ifndef CORSD_BENCH_LOAD_LOADER_H_
@@ -10,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "bench/load/dataset.h"
+#include "corsd/v1/admin.pb.h"
 
 namespace corsd::bench {
 
@@ -30,6 +32,12 @@ absl::StatusOr<LoadReport> ImportDataset(const std::string& admin_addr,
                                          const std::string& token,
                                          const DatasetSpec& spec,
                                          size_t chunk_items);
+
+// Admin.Stats of the corsd at `admin_addr` (table sizes, table_bytes).
+// Unavailable when it cannot be reached within 10 s; otherwise the RPC's
+// status when it fails.
+absl::StatusOr<corsd::v1::StatsResponse> FetchStats(
+    const std::string& admin_addr, const std::string& token);
 
 }  // namespace corsd::bench
 

@@ -198,6 +198,12 @@ class Harness:
     ], os.path.join(self.raw, f"corsd_{tag}.log"), self.server_cpu, self.log,
                   "corsd: ready")
 
+  def stats(self, tag, server, token_file):
+    return self.corsd_load(tag, [
+        "stats", f"--admin={server.addrs['admin']}",
+        f"--token-file={token_file}"
+    ])
+
   def import_dataset(self, tag, server, token_file, origins, tenants):
     return self.corsd_load(tag, [
         "load", f"--admin={server.addrs['admin']}",
@@ -300,6 +306,7 @@ def run(build, quick, out, log):
     try:
       h.import_dataset("load_1k", corsd, token_file, small_o, small_t)
       rss_small = corsd.rss_bytes()
+      keys["rss_bytes_1k"] = rss_small
       r = h.drive("corsd_decide_1k", corsd, "decide", small_o, small_t)
       keys["decide_unary_qps"] = r["qps"]
       keys["decide_unary_p99_us"] = r["p99_us"]
@@ -340,6 +347,11 @@ def run(build, quick, out, log):
     try:
       rss_big = corsd.rss_bytes()
       keys["rss_bytes_large"] = rss_big
+      stats = h.stats("stats_large", corsd, token_file)
+      if stats["origins"] != big_o:
+        raise ServiceRunError(f"corsd restarted with {stats['origins']} "
+                              f"origins, expected {big_o}")
+      keys["table_bytes_large"] = stats["table_bytes"]
       keys["rss_bytes_per_origin"] = (rss_big - rss_small) / (big_o - small_o)
       r = h.drive("corsd_decide_large", corsd, "decide", big_o, big_t)
       keys["decide_unary_qps_large"] = r["qps"]
