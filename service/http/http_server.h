@@ -77,6 +77,8 @@ struct HttpServerOptions {
   // Largest accepted value of any header the decision reads (the proto's
   // HttpRequest limit); Origin is limited further by the engine.
   size_t max_header_value_bytes = 8192;
+  // Requests served on one connection before it is closed (>= 1).
+  size_t keep_alive_max_requests = 10000;
   // Idle keep-alive and per-read/write socket timeouts.
   absl::Duration keep_alive_timeout = absl::Seconds(5);
   absl::Duration io_timeout = absl::Seconds(5);
@@ -96,7 +98,8 @@ struct HttpDeps {
 class HttpServer {
  public:
   // Binds options.listen and starts answering before returning.
-  // Errors: InvalidArgument when listen is not HOST:PORT, threads < 1 or a
+  // Errors: InvalidArgument when listen is not HOST:PORT, threads < 1,
+  // keep_alive_max_requests < 1 or a
   // required dependency is null (the message names the field and value);
   // Unavailable when the address cannot be bound (in use, not local).
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(

@@ -2,6 +2,11 @@
 // process, spoken to over loopback with cpp-httplib's client.
 #include "service/http/http_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -302,6 +307,40 @@ TEST_F(HttpServerTest, ConcurrentClients) {
   EXPECT_EQ(ok.load(), 200);
 }
 
+// One connection serves many requests (cpp-httplib's default is 5), so a
+// gateway's keep-alive pool to corsd does not reconnect every few requests.
+TEST_F(HttpServerTest, KeepAliveServesManyRequestsPerConnection) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: corsd\r\n\r\n";
+  int answered = 0;
+  std::string buffer;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(send(fd, request.data(), request.size(), 0),
+              static_cast<ssize_t>(request.size()));
+    // Each answer ends with the body "ok\n".
+    while (buffer.find("\r\n\r\nok\n") == std::string::npos) {
+      char chunk[1024];
+      const ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+      if (n <= 0) break;
+      buffer.append(chunk, static_cast<size_t>(n));
+    }
+    const size_t end = buffer.find("\r\n\r\nok\n");
+    if (end == std::string::npos) break;
+    EXPECT_FALSE(absl::StrContains(buffer.substr(0, end), "Connection: close"))
+        << "request " << i;
+    buffer.erase(0, end + 7);
+    ++answered;
+  }
+  close(fd);
+  EXPECT_EQ(answered, 20);
+}
+
 TEST(HttpServerStartTest, RefusesBadOptionsAndDeps) {
   table::EpochManager epochs;
   table::OriginTable table(&epochs);
@@ -320,6 +359,10 @@ TEST(HttpServerStartTest, RefusesBadOptionsAndDeps) {
   HttpServerOptions zero_threads;
   zero_threads.threads = 0;
   EXPECT_EQ(HttpServer::Start(zero_threads, deps).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  HttpServerOptions no_keep_alive;
+  no_keep_alive.keep_alive_max_requests = 0;
+  EXPECT_EQ(HttpServer::Start(no_keep_alive, deps).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(HttpServer::Start({}, HttpDeps{}).status().code(),
             absl::StatusCode::kInvalidArgument);
