@@ -27,7 +27,7 @@ namespace v1 = ::corsd::v1;
 namespace authz = ::envoy::service::auth::v3;
 
 // Runs `command` through the shell; returns its exit code and stdout+stderr.
-int Run(const std::string& command, std::string* output) {
+int RunShell(const std::string& command, std::string* output) {
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return -1;
   char buf[4096];
@@ -53,7 +53,7 @@ std::unique_ptr<grpc::ClientContext> Context() {
 
 TEST(CorsdFlagsTest, HelpDocumentsEveryFlag) {
   std::string out;
-  ASSERT_EQ(Run(absl::StrCat(CORSD_BINARY, " --help"), &out), 0) << out;
+  ASSERT_EQ(RunShell(absl::StrCat(CORSD_BINARY, " --help"), &out), 0) << out;
   for (const char* flag :
        {"--listen", "--admin-listen", "--http-listen", "--data-dir", "--store",
         "--admin-token-file", "--threads", "--tls-cert", "--tls-key",
@@ -66,24 +66,25 @@ TEST(CorsdFlagsTest, HelpDocumentsEveryFlag) {
 
 TEST(CorsdFlagsTest, UsageErrorsExit2) {
   std::string out;
-  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY, " --no-such-flag=1"), &out), 2);
+  EXPECT_EQ(RunShell(absl::StrCat(CORSD_BINARY, " --no-such-flag=1"), &out), 2);
   EXPECT_NE(out.find("unknown flag --no-such-flag"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY, " --threads=many"), &out), 2);
+  EXPECT_EQ(RunShell(absl::StrCat(CORSD_BINARY, " --threads=many"), &out), 2);
   EXPECT_NE(out.find("--threads"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY, " --listen"), &out), 2);
+  EXPECT_EQ(RunShell(absl::StrCat(CORSD_BINARY, " --listen"), &out), 2);
   EXPECT_NE(out.find("needs a value"), std::string::npos) << out;
 }
 
 TEST(CorsdFlagsTest, MissingTokenFileIsRefused) {
   std::string out;
-  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY,
-                             " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0"
-                             " --data-dir ",
-                             ::testing::TempDir(), "/no_token"),
-                &out),
-            1);
+  EXPECT_EQ(
+      RunShell(absl::StrCat(CORSD_BINARY,
+                            " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0"
+                            " --data-dir ",
+                            ::testing::TempDir(), "/no_token"),
+               &out),
+      1);
   EXPECT_NE(out.find("--admin-token-file"), std::string::npos) << out;
 }
 
@@ -170,7 +171,8 @@ TEST(CorsdFlagsTest, BadConfigLineIsAUsageError) {
     out << "listen=127.0.0.1:0\nbogus=1\n";
   }
   std::string out;
-  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY, " --config ", config), &out), 2);
+  EXPECT_EQ(RunShell(absl::StrCat(CORSD_BINARY, " --config ", config), &out),
+            2);
   EXPECT_NE(out.find("line 2"), std::string::npos) << out;
   EXPECT_NE(out.find("bogus"), std::string::npos) << out;
   std::remove(config.c_str());
@@ -182,7 +184,7 @@ class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string out;
-    if (Run("openssl version", &out) != 0) {
+    if (RunShell("openssl version", &out) != 0) {
       GTEST_SKIP() << "the openssl CLI is not installed; TLS tests need it "
                       "to make certificates";
     }
@@ -202,7 +204,7 @@ class TlsTest : public ::testing::Test {
         "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
         "-CAcreateserial -out client.pem -days 2");
     out.clear();
-    ASSERT_EQ(Run("sh -c '" + script + "'", &out), 0) << out;
+    ASSERT_EQ(RunShell("sh -c '" + script + "'", &out), 0) << out;
   }
 
   std::shared_ptr<grpc::ChannelCredentials> Credentials(bool client_cert) {
@@ -261,11 +263,12 @@ TEST_F(TlsTest, MutualTlsNeedsAClientCertificate) {
 
 TEST(CorsdFlagsTest, ClientCaWithoutCertIsRefused) {
   std::string out;
-  EXPECT_EQ(Run(absl::StrCat(CORSD_BINARY,
-                             " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0"
-                             " --tls-client-ca /tmp/ca.pem"),
-                &out),
-            1);
+  EXPECT_EQ(
+      RunShell(absl::StrCat(CORSD_BINARY,
+                            " --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0"
+                            " --tls-client-ca /tmp/ca.pem"),
+               &out),
+      1);
   EXPECT_NE(out.find("--tls-client-ca"), std::string::npos) << out;
 }
 
