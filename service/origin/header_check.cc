@@ -12,6 +12,8 @@
 //     as IPv4 and serialized in dotted decimal: it must be exactly that.
 //   * an IPv6 host must equal its own re-serialization.
 //   * a port is kept unless it is the default; leading zeros are dropped.
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "service/origin/ip_address.h"

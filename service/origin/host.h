@@ -9,6 +9,7 @@
 #ifndef CORSD_SERVICE_ORIGIN_HOST_H_
 #define CORSD_SERVICE_ORIGIN_HOST_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"

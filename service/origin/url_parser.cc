@@ -162,7 +162,9 @@ absl::StatusOr<ParsedUrl> Parser::Run() {
           buffer.push_back(absl::ascii_tolower(static_cast<char>(c)));
           state = State::kScheme;
         } else {
-          return Fail("URL has no scheme (expected \"scheme:\" first)");
+          return Fail(absl::StrCat("URL \"", input_,
+                                   "\" has no scheme (expected \"scheme:\" "
+                                   "first, e.g. \"https://\")"));
         }
         break;
       case State::kScheme:
@@ -186,7 +188,9 @@ absl::StatusOr<ParsedUrl> Parser::Run() {
             state = State::kOpaquePath;
           }
         } else {
-          return Fail("URL has no scheme (expected \"scheme:\" first)");
+          return Fail(absl::StrCat("URL \"", input_,
+                                   "\" has no scheme (expected \"scheme:\" "
+                                   "first, e.g. \"https://\")"));
         }
         break;
       case State::kSpecialAuthoritySlashes:
@@ -227,7 +231,9 @@ absl::StatusOr<ParsedUrl> Parser::Run() {
         } else if (c == kEof || c == '/' || c == '?' || c == '#' ||
                    (url_.special && c == '\\')) {
           if (at_sign_seen && buffer.empty()) {
-            return Fail("URL has userinfo ('@') but no host after it");
+            return Fail(absl::StrCat("URL \"", input_,
+                                     "\" has userinfo ('@') but no host "
+                                     "after it"));
           }
           pointer -= static_cast<ptrdiff_t>(buffer.size()) + 1;
           buffer.clear();
@@ -238,7 +244,10 @@ absl::StatusOr<ParsedUrl> Parser::Run() {
         break;
       case State::kHost:
         if (c == ':' && !inside_brackets) {
-          if (buffer.empty()) return Fail("URL has a port but no host");
+          if (buffer.empty()) {
+            return Fail(absl::StrCat("URL \"", input_,
+                                     "\" has a port but no host before it"));
+          }
           if (absl::Status s = SetHost(buffer); !s.ok()) return s;
           buffer.clear();
           state = State::kPort;
@@ -246,8 +255,9 @@ absl::StatusOr<ParsedUrl> Parser::Run() {
                    (url_.special && c == '\\')) {
           --pointer;
           if (url_.special && buffer.empty()) {
-            return Fail(absl::StrCat("URL with scheme \"", url_.scheme,
-                                     "\" has an empty host"));
+            return Fail(absl::StrCat("URL \"", input_, "\" has an empty host",
+                                     " (scheme \"", url_.scheme,
+                                     "\" needs one)"));
           }
           if (absl::Status s = SetHost(buffer); !s.ok()) return s;
           buffer.clear();
@@ -280,9 +290,10 @@ absl::StatusOr<ParsedUrl> Parser::Run() {
           state = State::kPathStart;
           --pointer;
         } else {
-          return Fail(absl::StrCat("port \"", buffer,
-                                   std::string(1, static_cast<char>(c)),
-                                   "...\" is not a decimal number"));
+          return Fail(absl::StrCat(
+              "port in URL \"", input_, "\" is not a decimal number (at \"",
+              absl::string_view(input_).substr(static_cast<size_t>(pointer), 8),
+              "\"; expected digits, 0-65535)"));
         }
         break;
       case State::kFile:
