@@ -98,6 +98,7 @@ void PercentEncodeC0Into(char c, std::string* out) {
   }
 }
 
+// The basic URL parser's states that a URL without a base can reach.
 enum class State {
   kSchemeStart,
   kScheme,
@@ -117,27 +118,55 @@ enum class State {
   kFragment,
 };
 
-absl::Status Fail(absl::string_view what) {
-  return absl::InvalidArgumentError(what);
-}
-
-// The parser's mutable state; one instance per ParseUrl call.
+// One run of the state machine over a preprocessed input; one instance per
+// ParseUrl call. Each On* method is the standard's state of that name: it
+// consumes c (the code unit at pointer_, or kEof), may move pointer_ back
+// (the standard's "decrease pointer by 1") or forward, and may change state_.
 class Parser {
  public:
-  explicit Parser(std::string input) : input_(std::move(input)) {}
+  explicit Parser(std::string input) : input_(std::move(input)) {
+    buffer_.reserve(input_.size());
+  }
 
   absl::StatusOr<ParsedUrl> Run();
 
  private:
-  int At(size_t i) const {
-    return i < input_.size() ? static_cast<unsigned char>(input_[i]) : kEof;
+  int At(ptrdiff_t i) const {
+    return i >= 0 && static_cast<size_t>(i) < input_.size()
+               ? static_cast<unsigned char>(input_[static_cast<size_t>(i)])
+               : kEof;
+  }
+  // c ends an authority, host or port: EOF, '/', '?', '#', or '\' for
+  // special schemes.
+  bool EndsAuthority(int c) const {
+    return c == kEof || c == '/' || c == '?' || c == '#' ||
+           (url_.special && c == '\\');
+  }
+  absl::Status Fail(absl::string_view what) const {
+    return absl::InvalidArgumentError(
+        absl::StrCat("URL \"", input_, "\" ", what));
   }
   absl::Status SetHost(absl::string_view text);
-  void EndPathSegment();
+  absl::Status Step(int c);
+
+  absl::Status OnScheme(int c);
+  absl::Status OnAuthority(int c);
+  absl::Status OnHost(int c);
+  absl::Status OnPort(int c);
+  absl::Status OnFileHost(int c);
+  void OnPathStart(int c);
+  void OnPath(int c);
+  void OnOpaquePath(int c);
 
   const std::string input_;
+  ptrdiff_t pointer_ = 0;  // signed: the standard moves it back before 0
+  State state_ = State::kSchemeStart;
+  std::string buffer_;
+  bool at_sign_seen_ = false;
+  bool inside_brackets_ = false;
+  bool password_token_seen_ = false;
   ParsedUrl url_;
-  std::vector<std::string> path_;
+  std::vector<std::string> path_;  // segments, not percent-encoded
 };
 
 absl::Status Parser::SetHost(absl::string_view text) {
@@ -149,265 +178,274 @@ absl::Status Parser::SetHost(absl::string_view text) {
 }
 
 absl::StatusOr<ParsedUrl> Parser::Run() {
-  State state = State::kSchemeStart;
-  std::string buffer;
-  buffer.reserve(input_.size());
-  bool at_sign_seen = false, inside_brackets = false, password_seen = false;
-  // Signed on purpose: the standard moves the pointer back before 0.
-  for (ptrdiff_t pointer = 0;; ++pointer) {
-    const int c = At(static_cast<size_t>(pointer));
-    switch (state) {
-      case State::kSchemeStart:
-        if (IsAsciiAlpha(c)) {
-          buffer.push_back(absl::ascii_tolower(static_cast<char>(c)));
-          state = State::kScheme;
-        } else {
-          return Fail(absl::StrCat("URL \"", input_,
-                                   "\" has no scheme (expected \"scheme:\" "
-                                   "first, e.g. \"https://\")"));
-        }
-        break;
-      case State::kScheme:
-        if (IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '+' || c == '-' ||
-            c == '.') {
-          buffer.push_back(absl::ascii_tolower(static_cast<char>(c)));
-        } else if (c == ':') {
-          url_.scheme = std::move(buffer);
-          buffer.clear();
-          url_.special =
-              url_.scheme == "file" || DefaultPortOf(url_.scheme) != -1;
-          if (url_.scheme == "file") {
-            state = State::kFile;
-          } else if (url_.special) {
-            state = State::kSpecialAuthoritySlashes;
-          } else if (At(pointer + 1) == '/') {
-            state = State::kPathOrAuthority;
-            ++pointer;
-          } else {
-            url_.opaque_path = true;
-            state = State::kOpaquePath;
-          }
-        } else {
-          return Fail(absl::StrCat("URL \"", input_,
-                                   "\" has no scheme (expected \"scheme:\" "
-                                   "first, e.g. \"https://\")"));
-        }
-        break;
-      case State::kSpecialAuthoritySlashes:
-        if (c == '/' && At(pointer + 1) == '/') {
-          ++pointer;
-        } else {
-          --pointer;
-        }
-        state = State::kSpecialAuthorityIgnoreSlashes;
-        break;
-      case State::kSpecialAuthorityIgnoreSlashes:
-        if (c != '/' && c != '\\') {
-          state = State::kAuthority;
-          --pointer;
-        }
-        break;
-      case State::kPathOrAuthority:
-        if (c == '/') {
-          state = State::kAuthority;
-        } else {
-          state = State::kPath;
-          --pointer;
-        }
-        break;
-      case State::kAuthority:
-        if (c == '@') {
-          if (at_sign_seen) buffer.insert(0, "%40");
-          at_sign_seen = true;
-          url_.has_at_sign = true;
-          for (char b : buffer) {
-            if (b == ':' && !password_seen) {
-              password_seen = true;
-              continue;
-            }
-            url_.has_credentials = true;
-          }
-          buffer.clear();
-        } else if (c == kEof || c == '/' || c == '?' || c == '#' ||
-                   (url_.special && c == '\\')) {
-          if (at_sign_seen && buffer.empty()) {
-            return Fail(absl::StrCat("URL \"", input_,
-                                     "\" has userinfo ('@') but no host "
-                                     "after it"));
-          }
-          pointer -= static_cast<ptrdiff_t>(buffer.size()) + 1;
-          buffer.clear();
-          state = State::kHost;
-        } else {
-          buffer.push_back(static_cast<char>(c));
-        }
-        break;
-      case State::kHost:
-        if (c == ':' && !inside_brackets) {
-          if (buffer.empty()) {
-            return Fail(absl::StrCat("URL \"", input_,
-                                     "\" has a port but no host before it"));
-          }
-          if (absl::Status s = SetHost(buffer); !s.ok()) return s;
-          buffer.clear();
-          state = State::kPort;
-        } else if (c == kEof || c == '/' || c == '?' || c == '#' ||
-                   (url_.special && c == '\\')) {
-          --pointer;
-          if (url_.special && buffer.empty()) {
-            return Fail(absl::StrCat("URL \"", input_, "\" has an empty host",
-                                     " (scheme \"", url_.scheme,
-                                     "\" needs one)"));
-          }
-          if (absl::Status s = SetHost(buffer); !s.ok()) return s;
-          buffer.clear();
-          state = State::kPathStart;
-        } else {
-          if (c == '[') inside_brackets = true;
-          if (c == ']') inside_brackets = false;
-          buffer.push_back(static_cast<char>(c));
-        }
-        break;
-      case State::kPort:
-        if (IsAsciiDigit(c)) {
-          buffer.push_back(static_cast<char>(c));
-        } else if (c == kEof || c == '/' || c == '?' || c == '#' ||
-                   (url_.special && c == '\\')) {
-          if (!buffer.empty()) {
-            uint32_t port = 0;
-            for (char d : buffer) {
-              port = port * 10 + static_cast<uint32_t>(d - '0');
-              if (port > 65535) {
-                return Fail(absl::StrCat("port \"", buffer,
-                                         "\" is out of range (0-65535)"));
-              }
-            }
-            url_.port = static_cast<int32_t>(port) == DefaultPortOf(url_.scheme)
-                            ? -1
-                            : static_cast<int32_t>(port);
-            buffer.clear();
-          }
-          state = State::kPathStart;
-          --pointer;
-        } else {
-          return Fail(absl::StrCat(
-              "port in URL \"", input_, "\" is not a decimal number (at \"",
-              absl::string_view(input_).substr(static_cast<size_t>(pointer), 8),
-              "\"; expected digits, 0-65535)"));
-        }
-        break;
-      case State::kFile:
-        url_.has_host = true;
-        url_.host = Host{};
-        if (c == '/' || c == '\\') {
-          state = State::kFileSlash;
-        } else {
-          state = State::kPath;
-          --pointer;
-        }
-        break;
-      case State::kFileSlash:
-        if (c == '/' || c == '\\') {
-          state = State::kFileHost;
-        } else {
-          state = State::kPath;
-          --pointer;
-        }
-        break;
-      case State::kFileHost:
-        if (c == kEof || c == '/' || c == '\\' || c == '?' || c == '#') {
-          --pointer;
-          if (IsWindowsDriveLetter(buffer)) {
-            // The drive-letter quirk: buffer carries over into the path.
-            state = State::kPath;
-          } else if (buffer.empty()) {
-            url_.host = Host{};
-            state = State::kPathStart;
-          } else {
-            if (absl::Status s = SetHost(buffer); !s.ok()) return s;
-            if (url_.host.serialized == "localhost") url_.host = Host{};
-            buffer.clear();
-            state = State::kPathStart;
-          }
-        } else {
-          buffer.push_back(static_cast<char>(c));
-        }
-        break;
-      case State::kPathStart:
-        if (url_.special) {
-          state = State::kPath;
-          if (c != '/' && c != '\\') --pointer;
-        } else if (c == '?') {
-          url_.has_query = true;
-          state = State::kQuery;
-        } else if (c == '#') {
-          url_.has_fragment = true;
-          state = State::kFragment;
-        } else if (c != kEof) {
-          state = State::kPath;
-          if (c != '/') --pointer;
-        }
-        break;
-      case State::kPath:
-        if (c == kEof || c == '/' || (url_.special && c == '\\') || c == '?' ||
-            c == '#') {
-          const bool slash = c == '/' || (url_.special && c == '\\');
-          if (IsDoubleDot(buffer)) {
-            if (!(url_.scheme == "file" && path_.size() == 1 &&
-                  IsNormalizedWindowsDriveLetter(path_[0])) &&
-                !path_.empty()) {
-              path_.pop_back();
-            }
-            if (!slash) path_.emplace_back();
-          } else if (IsSingleDot(buffer)) {
-            if (!slash) path_.emplace_back();
-          } else {
-            if (url_.scheme == "file" && path_.empty() &&
-                IsWindowsDriveLetter(buffer)) {
-              buffer[1] = ':';
-            }
-            path_.push_back(buffer);
-          }
-          buffer.clear();
-          if (c == '?') {
-            url_.has_query = true;
-            state = State::kQuery;
-          } else if (c == '#') {
-            url_.has_fragment = true;
-            state = State::kFragment;
-          }
-        } else {
-          buffer.push_back(static_cast<char>(c));
-        }
-        break;
-      case State::kOpaquePath:
-        if (c == '?') {
-          url_.has_query = true;
-          state = State::kQuery;
-        } else if (c == '#') {
-          url_.has_fragment = true;
-          state = State::kFragment;
-        } else if (c == ' ') {
-          const int next = At(pointer + 1);
-          url_.opaque_path_text += (next == '?' || next == '#') ? "%20" : " ";
-        } else if (c != kEof) {
-          PercentEncodeC0Into(static_cast<char>(c), &url_.opaque_path_text);
-        }
-        break;
-      case State::kQuery:
-        if (c == '#') {
-          url_.has_fragment = true;
-          state = State::kFragment;
-        }
-        break;
-      case State::kFragment:
-        break;
-    }
-    if (pointer >= static_cast<ptrdiff_t>(input_.size())) break;
+  for (pointer_ = 0;; ++pointer_) {
+    if (absl::Status s = Step(At(pointer_)); !s.ok()) return s;
+    if (pointer_ >= static_cast<ptrdiff_t>(input_.size())) break;
   }
   url_.path_segments = path_.size();
   url_.path_is_root = path_.size() == 1 && path_[0].empty();
   return std::move(url_);
+}
+
+absl::Status Parser::Step(int c) {
+  switch (state_) {
+    case State::kSchemeStart:
+      if (!IsAsciiAlpha(c)) {
+        return Fail("has no scheme (expected \"scheme:\" first, e.g. https:)");
+      }
+      buffer_.push_back(absl::ascii_tolower(static_cast<char>(c)));
+      state_ = State::kScheme;
+      return absl::OkStatus();
+    case State::kScheme:
+      return OnScheme(c);
+    case State::kSpecialAuthoritySlashes:
+      if (c == '/' && At(pointer_ + 1) == '/') {
+        ++pointer_;
+      } else {
+        --pointer_;
+      }
+      state_ = State::kSpecialAuthorityIgnoreSlashes;
+      return absl::OkStatus();
+    case State::kSpecialAuthorityIgnoreSlashes:
+      if (c != '/' && c != '\\') {
+        state_ = State::kAuthority;
+        --pointer_;
+      }
+      return absl::OkStatus();
+    case State::kPathOrAuthority:
+      if (c == '/') {
+        state_ = State::kAuthority;
+      } else {
+        state_ = State::kPath;
+        --pointer_;
+      }
+      return absl::OkStatus();
+    case State::kAuthority:
+      return OnAuthority(c);
+    case State::kHost:
+      return OnHost(c);
+    case State::kPort:
+      return OnPort(c);
+    case State::kFile:
+      url_.has_host = true;
+      url_.host = Host{};
+      state_ = (c == '/' || c == '\\') ? State::kFileSlash : State::kPath;
+      if (state_ == State::kPath) --pointer_;
+      return absl::OkStatus();
+    case State::kFileSlash:
+      state_ = (c == '/' || c == '\\') ? State::kFileHost : State::kPath;
+      if (state_ == State::kPath) --pointer_;
+      return absl::OkStatus();
+    case State::kFileHost:
+      return OnFileHost(c);
+    case State::kPathStart:
+      OnPathStart(c);
+      return absl::OkStatus();
+    case State::kPath:
+      OnPath(c);
+      return absl::OkStatus();
+    case State::kOpaquePath:
+      OnOpaquePath(c);
+      return absl::OkStatus();
+    case State::kQuery:
+      if (c == '#') {
+        url_.has_fragment = true;
+        state_ = State::kFragment;
+      }
+      return absl::OkStatus();
+    case State::kFragment:
+      return absl::OkStatus();
+  }
+  return absl::InternalError("URL parser reached an unknown state");
+}
+
+absl::Status Parser::OnScheme(int c) {
+  if (IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '+' || c == '-' || c == '.') {
+    buffer_.push_back(absl::ascii_tolower(static_cast<char>(c)));
+    return absl::OkStatus();
+  }
+  if (c != ':') {
+    // The standard starts over in the "no scheme" state, which fails
+    // without a base URL.
+    return Fail("has no scheme (expected \"scheme:\" first, e.g. https:)");
+  }
+  url_.scheme = std::move(buffer_);
+  buffer_.clear();
+  url_.special = url_.scheme == "file" || DefaultPortOf(url_.scheme) != -1;
+  if (url_.scheme == "file") {
+    state_ = State::kFile;
+  } else if (url_.special) {
+    state_ = State::kSpecialAuthoritySlashes;
+  } else if (At(pointer_ + 1) == '/') {
+    state_ = State::kPathOrAuthority;
+    ++pointer_;
+  } else {
+    url_.opaque_path = true;
+    state_ = State::kOpaquePath;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::OnAuthority(int c) {
+  if (c == '@') {
+    if (at_sign_seen_) buffer_.insert(0, "%40");
+    at_sign_seen_ = true;
+    url_.has_at_sign = true;
+    for (char b : buffer_) {
+      if (b == ':' && !password_token_seen_) {
+        password_token_seen_ = true;
+        continue;
+      }
+      url_.has_credentials = true;
+    }
+    buffer_.clear();
+  } else if (EndsAuthority(c)) {
+    if (at_sign_seen_ && buffer_.empty()) {
+      return Fail("has userinfo ('@') but no host after it");
+    }
+    pointer_ -= static_cast<ptrdiff_t>(buffer_.size()) + 1;
+    buffer_.clear();
+    state_ = State::kHost;
+  } else {
+    buffer_.push_back(static_cast<char>(c));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::OnHost(int c) {
+  if (c == ':' && !inside_brackets_) {
+    if (buffer_.empty()) return Fail("has a port but no host before it");
+    if (absl::Status s = SetHost(buffer_); !s.ok()) return s;
+    buffer_.clear();
+    state_ = State::kPort;
+  } else if (EndsAuthority(c)) {
+    --pointer_;
+    if (url_.special && buffer_.empty()) {
+      return Fail(absl::StrCat("has an empty host (scheme \"", url_.scheme,
+                               "\" needs one)"));
+    }
+    if (absl::Status s = SetHost(buffer_); !s.ok()) return s;
+    buffer_.clear();
+    state_ = State::kPathStart;
+  } else {
+    if (c == '[') inside_brackets_ = true;
+    if (c == ']') inside_brackets_ = false;
+    buffer_.push_back(static_cast<char>(c));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::OnPort(int c) {
+  if (IsAsciiDigit(c)) {
+    buffer_.push_back(static_cast<char>(c));
+    return absl::OkStatus();
+  }
+  if (!EndsAuthority(c)) {
+    return Fail(absl::StrCat(
+        "has a port that is not a decimal number (at \"",
+        absl::string_view(input_).substr(static_cast<size_t>(pointer_), 8),
+        "\"; expected digits, 0-65535)"));
+  }
+  if (!buffer_.empty()) {
+    uint32_t port = 0;
+    for (char d : buffer_) {  // leading zeros are allowed
+      port = port * 10 + static_cast<uint32_t>(d - '0');
+      if (port > 65535) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("port \"", buffer_, "\" is out of range (0-65535)"));
+      }
+    }
+    const int32_t value = static_cast<int32_t>(port);
+    url_.port = value == DefaultPortOf(url_.scheme) ? -1 : value;
+    buffer_.clear();
+  }
+  state_ = State::kPathStart;
+  --pointer_;
+  return absl::OkStatus();
+}
+
+absl::Status Parser::OnFileHost(int c) {
+  if (!(c == kEof || c == '/' || c == '\\' || c == '?' || c == '#')) {
+    buffer_.push_back(static_cast<char>(c));
+    return absl::OkStatus();
+  }
+  --pointer_;
+  if (IsWindowsDriveLetter(buffer_)) {
+    // The drive-letter quirk: buffer_ is kept and becomes the first segment.
+    state_ = State::kPath;
+    return absl::OkStatus();
+  }
+  if (!buffer_.empty()) {
+    if (absl::Status s = SetHost(buffer_); !s.ok()) return s;
+    if (url_.host.serialized == "localhost") url_.host = Host{};
+    buffer_.clear();
+  }
+  state_ = State::kPathStart;
+  return absl::OkStatus();
+}
+
+void Parser::OnPathStart(int c) {
+  if (url_.special) {
+    state_ = State::kPath;
+    if (c != '/' && c != '\\') --pointer_;
+  } else if (c == '?') {
+    url_.has_query = true;
+    state_ = State::kQuery;
+  } else if (c == '#') {
+    url_.has_fragment = true;
+    state_ = State::kFragment;
+  } else if (c != kEof) {
+    state_ = State::kPath;
+    if (c != '/') --pointer_;
+  }
+}
+
+void Parser::OnPath(int c) {
+  const bool slash = c == '/' || (url_.special && c == '\\');
+  if (!(c == kEof || slash || c == '?' || c == '#')) {
+    buffer_.push_back(static_cast<char>(c));
+    return;
+  }
+  if (IsDoubleDot(buffer_)) {
+    // Shorten the path, except past a file: drive letter.
+    if (!path_.empty() && !(url_.scheme == "file" && path_.size() == 1 &&
+                            IsNormalizedWindowsDriveLetter(path_[0]))) {
+      path_.pop_back();
+    }
+    if (!slash) path_.emplace_back();
+  } else if (IsSingleDot(buffer_)) {
+    if (!slash) path_.emplace_back();
+  } else {
+    if (url_.scheme == "file" && path_.empty() &&
+        IsWindowsDriveLetter(buffer_)) {
+      buffer_[1] = ':';
+    }
+    path_.push_back(buffer_);
+  }
+  buffer_.clear();
+  if (c == '?') {
+    url_.has_query = true;
+    state_ = State::kQuery;
+  } else if (c == '#') {
+    url_.has_fragment = true;
+    state_ = State::kFragment;
+  }
+}
+
+void Parser::OnOpaquePath(int c) {
+  if (c == '?') {
+    url_.has_query = true;
+    state_ = State::kQuery;
+  } else if (c == '#') {
+    url_.has_fragment = true;
+    state_ = State::kFragment;
+  } else if (c == ' ') {
+    // A space before '?' or '#' is encoded so it is not trimmed later.
+    const int next = At(pointer_ + 1);
+    url_.opaque_path_text += (next == '?' || next == '#') ? "%20" : " ";
+  } else if (c != kEof) {
+    PercentEncodeC0Into(static_cast<char>(c), &url_.opaque_path_text);
+  }
 }
 
 }  // namespace
