@@ -6,7 +6,8 @@ Setup, all on loopback:
              corsd with the deploy/nginx/corsd/*.conf snippets; its upstream
              (another nginx server) serves JSON, a 500, an exposed and an
              unexposed header; /shop/ws goes to a WebSocket echo server;
-  pages      http://127.0.0.2:B (an allowed origin of tenant "shop") and
+  pages      http://127.0.0.1:B (an allowed origin of tenant "shop"; same
+             site as the API, so its cookie rides along credentialed fetches) and
              http://127.0.0.3:C (refused), served by this script, which also
              collects the results the pages POST back;
   chromium   Debian's /usr/bin/chromium, headless, fresh profile, loads page B
@@ -42,7 +43,7 @@ sys.path.insert(0, os.path.join(DEPLOY, "..", "service", "http", "testing"))
 from corsd_harness import Corsd  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-PAGE_HOST, REFUSED_HOST = "127.0.0.2", "127.0.0.3"
+PAGE_HOST, REFUSED_HOST = "127.0.0.1", "127.0.0.3"
 
 
 def free_port():
@@ -178,16 +179,18 @@ def check(results, upstream_log, ws_handshakes):
            "X-Secret (not exposed) reads as null")
     expect("refused_get", r.get("refused_get", {}).get("resolved") is False,
            "the same GET from a refused origin is blocked")
-    expect("credentialed_exact", a.get("credentialed_exact", {}).get("status") == 200,
-           "credentialed fetch with an exact origin entry is readable")
+    expect("credentialed_exact", a.get("credentialed_exact", {}).get("status") == 200
+           and "case=credentialed_exact 200 cookie=browser-test" in upstream_log,
+           "credentialed fetch (cookie sent) with an exact origin entry is readable")
     expect("public_plain", a.get("public_plain", {}).get("status") == 200,
            "non-credentialed fetch to a public (*) policy is readable")
-    expect("credentialed_public", a.get("credentialed_public", {}).get("resolved") is False,
-           "credentialed fetch to a public (*) policy is blocked")
+    expect("credentialed_public", a.get("credentialed_public", {}).get("resolved") is False
+           and "case=credentialed_public 200 cookie=browser-test" in upstream_log,
+           "credentialed fetch (cookie sent) to a public (*) policy is blocked")
     post = a.get("json_post", {})
     expect("json_post", post.get("resolved") and post.get("status") == 200,
            "JSON POST is preflighted, allowed and readable")
-    expect("json_post_preflighted", "POST /shop/data?case=json_post" in upstream_log
+    expect("json_post_preflighted", "POST /shop/data?case=json_post 200" in upstream_log
            and "OPTIONS" not in upstream_log,
            "the POST reached the upstream; no preflight did (corsd answered them)")
     expect("custom_header_allowed", a.get("custom_header_allowed", {}).get("status") == 200,
