@@ -1,5 +1,7 @@
 #include "service/rpc/ext_authz_mapping.h"
 
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
 #include "service/decision/reason.h"
 #include "service/rpc/limits.h"
@@ -69,7 +71,8 @@ class HeaderReader {
   // The value of header `key` (lowercase); false when absent.
   bool Find(absl::string_view key, absl::string_view* value) {
     if (!UseHeaderMap()) {
-      auto it = http_.headers().find(std::string(key));
+      // Heterogeneous lookup: no std::string built per header read.
+      auto it = http_.headers().find(std::string_view(key.data(), key.size()));
       if (it == http_.headers().end()) return false;
       *value = View(it->second);
       return true;
@@ -121,7 +124,7 @@ absl::Status ReadCheckRequest(
   if (absl::Status s = headers.CheckLimits(); !s.ok()) return s;
 
   const auto& ext = attrs.context_extensions();
-  if (auto it = ext.find("tenant"); it != ext.end()) {
+  if (auto it = ext.find(std::string_view("tenant")); it != ext.end()) {
     if (it->second.size() > kMaxContextExtensionBytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           "attributes.context_extensions[\"tenant\"] is ", it->second.size(),
