@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -116,6 +117,9 @@ struct HttpServer::Impl {
   HttpDeps deps;
   httplib::Server server;
   std::thread loop;
+  // Set when the accept loop has returned. Release/acquire: Start reads it
+  // to stop waiting for a loop that ended (it orders nothing else).
+  std::atomic<bool> loop_done{false};
   std::string bound_host;
   int port = 0;
   std::once_flag shutdown_once;
@@ -362,11 +366,21 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   }
   impl->port = port;
   impl->bound_host = address->host;
-  impl->loop = std::thread([self] { self->server.listen_after_bind(); });
+  impl->loop = std::thread([self] {
+    self->server.listen_after_bind();
+    self->loop_done.store(true, std::memory_order_release);
+  });
   // stop() is a no-op until the loop runs: wait for it, so that a Shutdown
   // right after Start cannot leave the loop running forever.
-  while (!server.is_running()) {
+  while (!server.is_running() &&
+         !impl->loop_done.load(std::memory_order_acquire)) {
     std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  if (!server.is_running()) {
+    impl->loop.join();
+    return absl::UnavailableError(
+        absl::StrCat("http listen address \"", options.listen,
+                     "\" was bound but its accept loop ended at once"));
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
