@@ -21,7 +21,7 @@ target_link_libraries(corsd_bench_load PUBLIC
 
 add_executable(corsd_load ${CMAKE_CURRENT_LIST_DIR}/load/corsd_load_main.cc)
 target_link_libraries(corsd_load PRIVATE corsd_bench_load absl::flags
-                      absl::flags_parse absl::flags_usage)
+                      absl::flags_parse absl::flags_usage absl::synchronization)
 
 # The null server compiles corsd's own server_options.cc (not a copy), so it
 # applies exactly corsd's transport options without linking the whole
@@ -29,7 +29,7 @@ target_link_libraries(corsd_load PRIVATE corsd_bench_load absl::flags
 add_executable(null_server ${CMAKE_CURRENT_LIST_DIR}/load/null_server.cc
                ${PROJECT_SOURCE_DIR}/service/rpc/server_options.cc)
 target_link_libraries(null_server PRIVATE corsd_bench_load absl::flags
-                      absl::flags_parse absl::flags_usage)
+                      absl::flags_parse absl::flags_usage gRPC::grpc++_reflection)
 
 add_executable(bench_load_test
   ${CMAKE_CURRENT_LIST_DIR}/load/histogram_test.cc

@@ -1,7 +1,9 @@
 // null_server: the ceiling of the service benchmarks. The same gRPC server
-// framework, threading and transport options as corsd (callback API,
-// handlers answering inline on the gRPC thread that read the request,
-// corsd::rpc::ApplyServerOptions), serving corsd.v1.Decider and
+// framework, threading and transport options as corsd's decision listener
+// (service/rpc/server.h: unary Decide, DecideBatch and Check on the sync API,
+// answered inline on the ThreadManager thread that read the request;
+// DecideStream on the callback API; corsd::rpc::ApplyServerOptions; the
+// default health service and reflection), serving corsd.v1.Decider and
 // envoy.service.auth.v3.Authorization with handlers that do no work beyond
 // copying a fixed answer: corsd's answer to an allowed, credentialed actual
 // request (four headers: allow-origin, allow-credentials, expose-headers,
@@ -15,7 +17,9 @@
 //   null_server: ready
 // SIGTERM or SIGINT shuts it down (in-flight calls get 1 s) and it exits 0;
 // exit 1 when it cannot bind, 2 on bad usage.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include <chrono>
@@ -33,7 +37,8 @@
 #include "service/rpc/server_options.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "HOST:PORT; port 0 = any free");
-ABSL_FLAG(int, threads, 0, "ServerOptions.threads, as corsd's --threads");
+ABSL_FLAG(int, threads, 0,
+          "ServerOptions.threads (sync pool bound), as corsd's --threads");
 
 namespace corsd::bench {
 namespace {
@@ -130,26 +135,24 @@ class NullStreamReactor final
   DecideBatchResponse response_;
 };
 
-class NullDecider final : public corsd::v1::Decider::CallbackService {
+// Sync unary methods, callback DecideStream: corsd's DeciderService shape.
+class NullDecider final
+    : public corsd::v1::Decider::WithCallbackMethod_DecideStream<
+          corsd::v1::Decider::Service> {
  public:
-  grpc::ServerUnaryReactor* Decide(
-      grpc::CallbackServerContext* context,
-      const corsd::v1::DecideRequest* request,
-      corsd::v1::DecideResponse* response) override {
+  grpc::Status Decide(grpc::ServerContext* /*context*/,
+                      const corsd::v1::DecideRequest* request,
+                      corsd::v1::DecideResponse* response) override {
     corsd::v1::Decision* d = response->mutable_decision();
     *d = fixed_;
     d->set_id(request->id());
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return grpc::Status::OK;
   }
-  grpc::ServerUnaryReactor* DecideBatch(
-      grpc::CallbackServerContext* context, const DecideBatchRequest* request,
-      DecideBatchResponse* response) override {
+  grpc::Status DecideBatch(grpc::ServerContext* /*context*/,
+                           const DecideBatchRequest* request,
+                           DecideBatchResponse* response) override {
     FillBatch(fixed_, *request, response);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return grpc::Status::OK;
   }
   grpc::ServerBidiReactor<DecideBatchRequest, DecideBatchResponse>*
   DecideStream(grpc::CallbackServerContext* /*context*/) override {
@@ -161,15 +164,13 @@ class NullDecider final : public corsd::v1::Decider::CallbackService {
 };
 
 class NullAuthorization final
-    : public envoy::service::auth::v3::Authorization::CallbackService {
+    : public envoy::service::auth::v3::Authorization::Service {
  public:
-  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
-                                  const CheckRequest* /*request*/,
-                                  CheckResponse* response) override {
+  grpc::Status Check(grpc::ServerContext* /*context*/,
+                     const CheckRequest* /*request*/,
+                     CheckResponse* response) override {
     *response = fixed_;
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return grpc::Status::OK;
   }
 
  private:
@@ -200,6 +201,8 @@ int Main() {
 
   NullDecider decider;
   NullAuthorization authorization;
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   corsd::rpc::ApplyServerOptions(options, &builder);
   int port = 0;

@@ -6,9 +6,12 @@ and corsd (with synthetic datasets loaded through Admin.Import by
 listed in bench/README.md. Raw corsd_load outputs go to <out>/raw/service/,
 the latency curve to <out>/latency.png (and its data to <out>/latency.dat).
 
-CPU split (2 cores): the server under test is pinned to CPU 0 and runs with
---threads 1; corsd_load is pinned to CPU 1. corsd and the null server get the
-same pinning and the same flags, so the comparison is like for like. Without
+CPU split (2 cores): the server under test is pinned to CPU 0 (all of its
+threads); corsd_load, one client thread, is pinned to CPU 1. Both servers run
+with --threads 0 (gRPC's default sync pool): on gRPC 1.51 a bounded pool
+(--threads N > 0) answers RESOURCE_EXHAUSTED to a call that finds every
+thread busy instead of queueing it. corsd and the null server get the same
+pinning and the same flags, so the comparison is like for like. Without
 taskset (or with one CPU) nothing is pinned and the split is reported as such.
 
 Raises ServiceRunError when a run fails (a process that does not start, a
@@ -29,6 +32,8 @@ import time
 # secret for a loopback-only process).
 _TOKEN = "bench-run-token"
 _LISTEN_RE = re.compile(r"listening (\w+)=(\S+)")
+# --threads for corsd and the null server alike (see the CPU split above).
+SERVER_THREADS = 0
 
 
 class ServiceRunError(Exception):
@@ -186,7 +191,7 @@ class Harness:
   def start_null(self):
     return Server("null_server", [
         os.path.join(self.bin, "null_server"), "--listen=127.0.0.1:0",
-        "--threads=1"
+        f"--threads={SERVER_THREADS}"
     ], os.path.join(self.raw, "null_server.log"), self.server_cpu, self.log,
                   "ready")
 
@@ -194,7 +199,7 @@ class Harness:
     return Server("corsd", [
         os.path.join(self.bin, "corsd"), "--listen", "127.0.0.1:0",
         "--admin-listen", "127.0.0.1:0", "--data-dir", data_dir,
-        "--admin-token-file", token_file, "--threads", "1"
+        "--admin-token-file", token_file, "--threads", str(SERVER_THREADS)
     ], os.path.join(self.raw, f"corsd_{tag}.log"), self.server_cpu, self.log,
                   "corsd: ready")
 
