@@ -56,6 +56,9 @@ void ApplyServerOptions(const ServerOptions& o, grpc::ServerBuilder* builder) {
       o.min_recv_ping_interval_ms);
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
                               o.max_ping_strikes);
+  // gRPC sets SO_REUSEPORT by default: a second corsd on the same address
+  // would bind and silently take half the connections. Refuse instead.
+  builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder->SetMaxReceiveMessageSize(o.max_receive_message_bytes);
   builder->SetMaxSendMessageSize(o.max_send_message_bytes);
   if (o.threads > 0) {

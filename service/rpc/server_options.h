@@ -21,6 +21,9 @@
 //   * min_recv_ping_interval 5 s, max_ping_strikes 2: clients (Envoy's gRPC
 //     keepalive, grpc-go/java defaults) may ping every >= 5 s even with no
 //     call in flight; faster pingers get GOAWAY(too_many_pings).
+//   * SO_REUSEPORT off (gRPC turns it on by default): binding an address
+//     another process holds fails (Unavailable) instead of silently sharing
+//     its connections.
 //   * max_receive_message_bytes 4 MiB: enough for a 1000-request batch or a
 //     100000-op admin chunk of short origins; larger inputs are chunked
 //     (Import streams). --max-message-bytes overrides it.
