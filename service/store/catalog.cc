@@ -271,6 +271,7 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
         {op.add ? Mutation::Type::kAddEntry : Mutation::Type::kRemoveEntry,
          op.kind, op.tenant, op.value});
   }
+  std::vector<table::Op> table_ops;
   absl::MutexLock lock(&mu_);
   for (int attempt = 1;; ++attempt) {
     WriteResult result;
@@ -298,6 +299,13 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
       }
       return errors.ToStatus(what);
     }
+    // The table's own dry run: what it would refuse is refused here, before
+    // the commit (the checks above make this a formality).
+    if (table_ops.empty() && !batch.empty()) table_ops = TableOps(batch);
+    if (absl::Status s = table_->Validate(table_ops); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": refused by the table, nothing changed: ", s.message()));
+    }
     if (dry_run) return result;
     const uint64_t base = applied_revision_.load(std::memory_order_acquire);
     auto revision = store_->Commit(batch, base);
@@ -314,7 +322,7 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
     absl::flat_hash_map<std::string, PreparedTenant> compiled;
     for (PreparedTenant& t : tenants) compiled[t.id] = std::move(t);
     const table::ApplyResult applied =
-        ApplyLocked(batch, *revision, std::move(compiled));
+        ApplyLocked(batch, table_ops, *revision, std::move(compiled));
     result.revision = *revision;
     result.added = applied.added - result.created;
     result.removed = applied.removed - (deleted.empty() ? 0 : 1);
@@ -322,28 +330,36 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
   }
 }
 
-table::ApplyResult CatalogImpl::ApplyLocked(
-    const Batch& batch, uint64_t revision,
-    absl::flat_hash_map<std::string, PreparedTenant> compiled) {
+std::vector<table::Op> CatalogImpl::TableOps(const Batch& batch) {
   std::vector<table::Op> ops;
   ops.reserve(batch.size());
+  for (const Mutation& m : batch) {
+    switch (m.type) {
+      case Mutation::Type::kPutTenant:
+        ops.push_back({table::Op::Kind::kAddTenant, m.tenant, ""});
+        break;
+      case Mutation::Type::kDeleteTenant:
+        ops.push_back({table::Op::Kind::kRemoveTenant, m.tenant, ""});
+        break;
+      case Mutation::Type::kAddEntry:
+      case Mutation::Type::kRemoveEntry:
+        ops.push_back({TableKind(m.kind, m.type == Mutation::Type::kAddEntry),
+                       m.tenant, m.value});
+        break;
+    }
+  }
+  return ops;
+}
+
+table::ApplyResult CatalogImpl::ApplyLocked(
+    const Batch& batch, const std::vector<table::Op>& ops, uint64_t revision,
+    absl::flat_hash_map<std::string, PreparedTenant> compiled) {
   std::vector<table::TenantId> removed_ids;
   {
     table::EpochManager::ReadGuard guard(epochs_);
     for (const Mutation& m : batch) {
-      switch (m.type) {
-        case Mutation::Type::kPutTenant:
-          ops.push_back({table::Op::Kind::kAddTenant, m.tenant, ""});
-          break;
-        case Mutation::Type::kDeleteTenant:
-          removed_ids.push_back(table_->FindTenant(m.tenant));
-          ops.push_back({table::Op::Kind::kRemoveTenant, m.tenant, ""});
-          break;
-        case Mutation::Type::kAddEntry:
-        case Mutation::Type::kRemoveEntry:
-          ops.push_back({TableKind(m.kind, m.type == Mutation::Type::kAddEntry),
-                         m.tenant, m.value});
-          break;
+      if (m.type == Mutation::Type::kDeleteTenant) {
+        removed_ids.push_back(table_->FindTenant(m.tenant));
       }
     }
   }
@@ -393,7 +409,12 @@ absl::Status CatalogImpl::ApplyChangeLocked(const Change& change) {
     }
     compiled[m.tenant] = std::move(t);
   }
-  ApplyLocked(change.batch, change.revision, std::move(compiled));
+  const std::vector<table::Op> ops = TableOps(change.batch);
+  if (absl::Status s = table_->Validate(ops); !s.ok()) {
+    return absl::DataLossError(absl::StrCat("change ", change.revision,
+                                            " does not apply: ", s.message()));
+  }
+  ApplyLocked(change.batch, ops, change.revision, std::move(compiled));
   return absl::OkStatus();
 }
 

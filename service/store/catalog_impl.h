@@ -99,12 +99,15 @@ class CatalogImpl final : public Catalog {
   void CheckExistingEntriesLocked(const PreparedTenant& tenant,
                                   ErrorList* errors)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The apply path (local writes and follower): table, registry, tenants_.
+  // The apply path (local writes and follower): table (`ops`, the TableOps
+  // of `batch`, already passed to OriginTable::Validate), registry, tenants_.
   // `compiled` holds the compiled policy of every tenant the batch puts.
   // Aborts the process if the table refuses (validation guaranteed it
   // cannot; state would otherwise diverge from the durable store).
+  // The table ops of `batch`.
+  static std::vector<table::Op> TableOps(const Batch& batch);
   table::ApplyResult ApplyLocked(
-      const Batch& batch, uint64_t revision,
+      const Batch& batch, const std::vector<table::Op>& ops, uint64_t revision,
       absl::flat_hash_map<std::string, PreparedTenant> compiled)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies a change committed by another replica.
