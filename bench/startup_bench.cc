@@ -170,9 +170,9 @@ int Main(int argc, char** argv) {
       for (uint64_t t = 0; t < f.tenants && seeded < rest; ++t) {
         for (uint64_t i = 0; i < per_tenant && seeded < rest; ++i, ++seeded) {
           char value[64];
-          std::snprintf(value, sizeof(value),
-                        "https://s%09llu.seed.example.com",
-                        static_cast<unsigned long long>(i));
+          // One host per tenant (a customer domain belongs to one tenant).
+          std::snprintf(value, sizeof(value), "https://s%09llu.%s.example.com",
+                        static_cast<unsigned long long>(i), names[t].c_str());
           batch.push_back(
               {Mutation::Type::kAddEntry, EntryKind::kOrigin, names[t], value});
           if (batch.size() == kSession) {
