@@ -31,7 +31,16 @@
 //     names them in Access-Control-Allow-Headers so the browser accepts.
 //   * R8 with "*" in the policy and no credentials on the request: the
 //     requested names are answered (normalized: lowercase, ","-joined), never
-//     covering "authorization" unless the policy lists it.
+//     covering "authorization" unless the policy lists it. If the policy also
+//     sets allow_credentials, the answer is the precomputed "*, <listed>,
+//     <safelisted>" instead: a preflight never carries credentials, so only
+//     the literal "*" lets the browser apply the wildcard to non-credentialed
+//     requests alone, as the policy says.
+//   * R6 refused preflight with forward_refused_preflight: kContinue with
+//     the preflight Vary only, reason kR6PreflightForwarded, `cause` the
+//     refusal (R2/R7/R8/R11/R12).
+//   * Request.scheme is carried for the gateway's record; no rule uses it
+//     (the Origin, not the request's scheme, is what CORS compares).
 //   * R8 limits: more than kMaxRequestHeadersBytes bytes, more than
 //     kMaxRequestHeaderNames names, a name longer than
 //     kMaxRequestHeaderNameBytes, or a name that is not an HTTP token:

@@ -9,7 +9,8 @@
 //           x-request-id x-ratelimit-remaining, credentials, max-age 600,
 //           WebSocket and unsafe-method enforcement. Route classes:
 //           /public (public), /embed (null allowed), /pna (private network),
-//           /fwd (forward refused preflights), /any (headers "*").
+//           /fwd (forward refused preflights), /any (headers "*"),
+//           /anycred (headers "*" with credentials).
 //   "open"  public policy, headers "*", no credentials; origin
 //           https://partner.example.net.
 //   "bare"  origin https://bare.example.org, no policy registered.
@@ -92,11 +93,11 @@ inline policy::Policy AcmePolicy() {
   fwd.forward_refused_preflight = true;
   policy::Policy any;
   any.allowed_headers = {"*"};
-  p.routes = {{"/public", pub},
-              {"/embed", embed},
-              {"/pna", pna},
-              {"/fwd", fwd},
-              {"/any", any}};
+  policy::Policy any_credentials = any;
+  any_credentials.allow_credentials = true;
+  p.routes = {{"/public", pub}, {"/embed", embed},
+              {"/pna", pna},    {"/fwd", fwd},
+              {"/any", any},    {"/anycred", any_credentials}};
   return p;
 }
 
