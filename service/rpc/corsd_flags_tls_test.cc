@@ -261,6 +261,29 @@ TEST_F(TlsTest, MutualTlsNeedsAClientCertificate) {
             grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST(CorsdFlagsTest, HttpListenerPrintsItsAddress) {
+  CorsdProcessOptions options;
+  options.binary = CORSD_BINARY;
+  options.http = true;
+  auto corsd = CorsdProcess::Start(options);
+  ASSERT_TRUE(corsd.ok()) << corsd.status();
+  EXPECT_EQ((*corsd)->http_address().rfind("127.0.0.1:", 0), 0u)
+      << (*corsd)->stderr_output();
+  const std::string out = (*corsd)->stderr_output();
+  // HACKING.md's order: decisions, admin, http, then ready.
+  const size_t decisions = out.find("corsd: listening decisions=");
+  const size_t admin = out.find("corsd: listening admin=");
+  const size_t http = out.find("corsd: listening http=");
+  const size_t ready = out.find("corsd: ready");
+  ASSERT_NE(ready, std::string::npos);
+  EXPECT_LT(decisions, admin);
+  EXPECT_LT(admin, http);
+  EXPECT_LT(http, ready);
+  absl::StatusOr<int> code = (*corsd)->Terminate();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+}
+
 TEST(CorsdFlagsTest, ClientCaWithoutCertIsRefused) {
   std::string out;
   EXPECT_EQ(
