@@ -16,6 +16,9 @@
 //   * The manager must outlive every thread's last guard on it. A thread's
 //     slot is released when the thread exits (the slot list is shared-owned,
 //     so that is safe even after the manager is gone).
+//   * A guard writes only its own thread's slot (its own cache line), except
+//     in ThreadSanitizer builds, where the full fence it needs is a seq_cst
+//     RMW of one per-manager word (TSan does not model fences).
 //   * Deleters run on the thread that calls Reclaim / Synchronize / the
 //     destructor, never under a ReadGuard of this manager.
 #ifndef CORSD_SERVICE_TABLE_EPOCH_H_

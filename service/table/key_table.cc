@@ -2,10 +2,13 @@
 // batch protocol and every atomic's memory order.
 #include "service/table/key_table.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 
 namespace corsd::table::internal {
 namespace {
@@ -19,6 +22,25 @@ void Die(const char* what) {
 
 }  // namespace
 
+// ---- Large allocations ----
+
+void* AllocLarge(size_t bytes) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  void* p;
+  if (bytes >= kHuge) {
+    const size_t rounded = (bytes + kHuge - 1) & ~(kHuge - 1);
+    p = std::aligned_alloc(kHuge, rounded);
+    // Advice only: without transparent huge pages it is a no-op.
+    if (p != nullptr) (void)madvise(p, rounded, MADV_HUGEPAGE);
+  } else {
+    p = std::malloc(bytes);
+  }
+  if (p == nullptr) Die("out of memory");
+  return p;
+}
+
+void FreeLarge(void* p) { std::free(p); }
+
 // ---- Arena ----
 
 Arena::Arena() : chunks_(new std::atomic<char*>[kMaxChunks]()) {}
@@ -26,7 +48,7 @@ Arena::Arena() : chunks_(new std::atomic<char*>[kMaxChunks]()) {}
 Arena::~Arena() {
   for (size_t i = 0; i < chunk_used_.size(); ++i) {
     // relaxed: the destructor runs when no reader can reach this arena.
-    delete[] chunks_[i].load(std::memory_order_relaxed);
+    FreeLarge(chunks_[i].load(std::memory_order_relaxed));
   }
 }
 
@@ -43,7 +65,8 @@ uint32_t Arena::Append(uint32_t owner, absl::string_view key) {
     if (chunk_used_.size() >= kMaxChunks) Die("arena full (4 GiB)");
     const size_t cap = ChunkCap(chunk_used_.size());
     // relaxed: published to readers only through a later release slot store.
-    chunks_[chunk_used_.size()].store(new char[cap], std::memory_order_relaxed);
+    chunks_[chunk_used_.size()].store(static_cast<char*>(AllocLarge(cap)),
+                                      std::memory_order_relaxed);
     chunk_used_.push_back(0);
     bytes_held_ += cap;
   }
@@ -80,7 +103,13 @@ void Arena::ForEachRecord(absl::FunctionRef<void(uint32_t)> fn) const {
 // ---- KeyTable ----
 
 KeyTable::Root::Root(uint64_t c)
-    : cap(c), slots(new std::atomic<uint64_t>[c]()) {}
+    : cap(c),
+      slots(static_cast<std::atomic<uint64_t>*>(
+          AllocLarge(c * sizeof(std::atomic<uint64_t>)))) {
+  for (uint64_t i = 0; i < c; ++i) new (&slots[i]) std::atomic<uint64_t>(0);
+}
+
+KeyTable::Root::~Root() { FreeLarge(slots); }
 
 KeyTable::KeyTable(EpochManager* epochs, KeyHashFn hash_of_key)
     : epochs_(epochs), hash_of_key_(hash_of_key), root_(new Root(16)) {}

@@ -7,7 +7,7 @@
 //   * Slot: one 64-bit word = [arena offset:32][tag:29][state:3]. The tag is
 //     29 hash bits, so almost every non-matching slot is rejected without
 //     touching the arena.
-//   * Arena: append-only chunks (4 KiB growing to 1 MiB) of records [owner
+//   * Arena: append-only chunks (4 KiB growing to 2 MiB) of records [owner
 //   u32][len 1-2 B][key].
 //     A record never moves or changes while a root that points at it is
 //     reachable; removed records become garbage reclaimed by Rehash, which
@@ -54,6 +54,13 @@
 
 namespace corsd::table::internal {
 
+// Memory for the big arrays (slot arrays, arena chunks): 2 MiB-aligned and
+// advised MADV_HUGEPAGE when at least 2 MiB, so a cold lookup at 10M entries
+// costs its cache misses without a page walk (TLB miss) for each. Returns
+// uninitialized memory; aborts when out of memory. Release with FreeLarge.
+void* AllocLarge(size_t bytes);
+void FreeLarge(void* p);
+
 // Slot states (low 3 bits of a slot word).
 inline constexpr uint64_t kEmpty = 0;
 inline constexpr uint64_t kLive = 1;
@@ -78,7 +85,7 @@ inline bool WriterPresent(uint64_t state) {
 // Append-only store of records, in chunks that never move.
 class Arena {
  public:
-  static constexpr int kChunkBits = 20;  // 1 MiB
+  static constexpr int kChunkBits = 21;  // 2 MiB: one huge page
   static constexpr size_t kChunkSize = size_t{1} << kChunkBits;
   static constexpr size_t kMaxChunks = size_t{1} << (32 - kChunkBits);
   static constexpr size_t kMaxKey = 0x7FFF;
@@ -125,10 +132,10 @@ class Arena {
   std::vector<uint32_t> chunk_used_;  // writer only
   size_t bytes_used_ = 0;             // writer only
   size_t bytes_held_ = 0;             // writer only
-  // Chunk c holds min(1 MiB, 4 KiB * 4^c) bytes: small tables stay small;
-  // offsets still use a 1 MiB stride per chunk.
+  // Chunk c holds min(2 MiB, 4 KiB * 4^c) bytes: small tables stay small;
+  // offsets still use a 2 MiB stride per chunk.
   static size_t ChunkCap(size_t c) {
-    return c >= 4 ? kChunkSize : size_t{4096} << (2 * c);
+    return c >= 5 ? kChunkSize : size_t{4096} << (2 * c);
   }
 };
 
@@ -226,7 +233,8 @@ class KeyTable {
   struct Root {
     explicit Root(uint64_t c);
     uint64_t cap;
-    std::unique_ptr<std::atomic<uint64_t>[]> slots;
+    ~Root();
+    std::atomic<uint64_t>* slots;  // cap words, from AllocLarge
     Arena arena;
   };
 

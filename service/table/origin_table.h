@@ -4,8 +4,8 @@
 // map a request's host to its tenant, and the reverse question "which tenants
 // own this origin?". Tenant ids are interned to small integers.
 //
-// Thread safety / invariants (summary; key_table.h and the .cc state every
-// atomic's memory order):
+// Thread safety / invariants (summary; key_table.h and origin_table_impl.h
+// state every atomic's memory order):
 //   * Any number of readers, each inside an EpochManager::ReadGuard of the
 //     EpochManager the table was built with, call the const lookup methods
 //     concurrently with one writer. Readers take no lock, allocate nothing and
@@ -39,6 +39,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "service/origin/origin.h"
 #include "service/table/epoch.h"
