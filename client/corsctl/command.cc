@@ -1,6 +1,10 @@
 #include "client/corsctl/command.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include "absl/strings/str_cat.h"
+#include "client/corsctl/json.h"
+#include "client/status.h"
 
 namespace corsd::corsctl {
 
@@ -66,6 +70,86 @@ int ParseCommandLine(const Invocation& inv, absl::string_view usage,
   status = ResolveGlobalOptions(*flags, inv.env, options);
   if (!status.ok()) return UsageError(inv, status.message());
   return kExitOk;
+}
+
+namespace {
+
+client::ClientOptions MakeClientOptions(const GlobalOptions& options,
+                                        const std::string& addr) {
+  client::ClientOptions out;
+  out.connection.addr = addr;
+  out.connection.tls_ca_file = options.tls_ca;
+  out.connection.tls_cert_file = options.tls_cert;
+  out.connection.tls_key_file = options.tls_key;
+  out.connection.token_file = options.token_file;
+  out.timeout = absl::Milliseconds(options.timeout_ms);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<client::AdminClient>> ConnectAdmin(
+    const GlobalOptions& options) {
+  return client::AdminClient::Create(
+      MakeClientOptions(options, options.admin_addr));
+}
+
+absl::StatusOr<std::unique_ptr<client::DeciderClient>> ConnectDecider(
+    const GlobalOptions& options) {
+  client::ClientOptions client_options =
+      MakeClientOptions(options, options.addr);
+  client_options.connection.token_file.clear();  // decisions need none
+  return client::DeciderClient::Create(client_options);
+}
+
+int ReportFailure(const Invocation& inv, const GlobalOptions& options,
+                  const absl::Status& status,
+                  absl::FunctionRef<std::string(uint64_t)> label) {
+  *inv.err << "corsctl: " << status.message() << "\n";
+  absl::optional<corsd::v1::BatchErrors> errors = client::BatchErrorsOf(status);
+  std::string items = "[";
+  if (errors.has_value()) {
+    for (const corsd::v1::ItemError& item : errors->errors()) {
+      std::string name = label(item.index());
+      *inv.err << "  " << name << ": " << item.field() << " \"" << item.value()
+               << "\": " << item.message() << "\n";
+      if (items.size() > 1) items += ",";
+      items += JsonObject()
+                   .Add("index", item.index())
+                   .Add("item", name)
+                   .Add("field", item.field())
+                   .Add("value", item.value())
+                   .Add("message", item.message())
+                   .Build();
+    }
+    if (errors->total() > static_cast<uint64_t>(errors->errors_size())) {
+      *inv.err << "  ... " << errors->total() - errors->errors_size()
+               << " more refused item(s) not listed\n";
+    }
+  }
+  items += "]";
+  if (options.json) {
+    *inv.out << JsonObject()
+                    .Add("ok", false)
+                    .Add("code", absl::StatusCodeToString(status.code()))
+                    .Add("error", status.message())
+                    .AddRaw("items", items)
+                    .Add("total",
+                         errors.has_value() ? errors->total() : uint64_t{0})
+                    .Build()
+             << "\n";
+  }
+  return kExitFailed;
+}
+
+std::string ProtoJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  std::string out;
+  auto status =
+      google::protobuf::util::MessageToJsonString(message, &out, print);
+  if (!status.ok()) return "null";
+  return out;
 }
 
 int UsageError(const Invocation& inv, absl::string_view message) {

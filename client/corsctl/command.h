@@ -14,9 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/client.h"
 #include "client/corsctl/flags.h"
+#include "google/protobuf/message.h"
 
 namespace corsd::corsctl {
 
@@ -76,6 +80,27 @@ std::string GlobalFlagsHelp();
 int ParseCommandLine(const Invocation& inv, absl::string_view usage,
                      FlagSet* flags, GlobalOptions* options,
                      std::vector<std::string>* positional);
+
+// Clients for the addresses, credentials and timeout in `options`.
+// Errors: as client::AdminClient::Create (unreadable token or TLS files).
+absl::StatusOr<std::unique_ptr<client::AdminClient>> ConnectAdmin(
+    const GlobalOptions& options);
+absl::StatusOr<std::unique_ptr<client::DeciderClient>> ConnectDecider(
+    const GlobalOptions& options);
+
+// Reports a failed call and returns kExitFailed. On err: "corsctl: <message>"
+// then, when the status carries BatchErrors, one line per refused item:
+// "  <label(index)>: <field> \"<value>\": <message>". With --json, also one
+// JSON object on out: {"ok":false,"code":"INVALID_ARGUMENT","error":"...",
+// "items":[{"index":N,"item":"<label>","field":...,"value":...,
+// "message":...}],"total":N}.
+int ReportFailure(const Invocation& inv, const GlobalOptions& options,
+                  const absl::Status& status,
+                  absl::FunctionRef<std::string(uint64_t)> label);
+
+// `message` as one line of protobuf JSON with the proto's field names
+// (snake_case), as `tenant put --file` reads it back.
+std::string ProtoJson(const google::protobuf::Message& message);
 
 // Prints "corsctl: <message>" to err and returns kExitUsage.
 int UsageError(const Invocation& inv, absl::string_view message);

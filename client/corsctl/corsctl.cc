@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/corsctl/canon.h"
+#include "client/corsctl/commands.h"
 
 namespace corsd::corsctl {
 
@@ -14,6 +15,17 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"tenant", "put|get|list|delete a tenant and its policy", RunTenant},
+    {"origins", "add|rm|ls a tenant's exact origins", RunOrigins},
+    {"wildcards", "add|rm|ls a tenant's wildcard entries (*.domain)",
+     RunWildcards},
+    {"api-hosts", "add|rm|ls the hosts that route requests to a tenant",
+     RunApiHosts},
+    {"import", "bulk-load a CSV or dump file (all-or-nothing)", RunImport},
+    {"export", "write everything to a dump file", RunExport},
+    {"check", "simulate a browser request and explain the outcome", RunCheck},
+    {"lint", "report policy and origin problems (server or file)", RunLint},
+    {"stats", "the server's counts", RunStats},
     {"canon", "canonicalize origins as corsd does (no server needed)",
      RunCanon},
 };
