@@ -91,7 +91,8 @@ class CorsdHttpTest(unittest.TestCase):
         want = {"corsd_decisions": "counter", "corsd_decision_latency_seconds": "histogram",
                 "corsd_admin_writes": "counter", "corsd_admin_write_items": "counter",
                 "corsd_table_entries": "gauge", "corsd_table_bytes": "gauge",
-                "corsd_store_lag_milliseconds": "gauge", "corsd_ready": "gauge"}
+                "corsd_store_lag_milliseconds": "gauge", "corsd_ready": "gauge",
+                "corsd_http_requests": "counter"}
         for name, kind in want.items():
             self.assertIn(name, families, f"{name} missing from /metrics:\n{text}")
             self.assertEqual(families[name].type, kind, name)

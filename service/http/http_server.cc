@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -105,6 +106,58 @@ decision::Request ToEngineRequest(const OriginalRequest& o) {
   return r;
 }
 
+// Requests answered, by endpoint and status code: a fixed table of relaxed
+// atomic counters (independent monotonic counts; a scrape needs no
+// ordering), rendered after the decision metrics on /metrics.
+class RequestCounters {
+ public:
+  void Count(absl::string_view path, int status) {
+    counts_[EndpointIndex(path)][CodeIndex(status)].fetch_add(
+        1, std::memory_order_relaxed);
+  }
+
+  void Render(std::string* out) const {
+    out->append(
+        "# HELP corsd_http_requests_total HTTP requests answered by the "
+        "--http-listen listener, by endpoint and status code.\n"
+        "# TYPE corsd_http_requests_total counter\n");
+    for (size_t e = 0; e < kEndpoints.size() + 1; ++e) {
+      for (size_t c = 0; c < kCodes.size() + 1; ++c) {
+        const uint64_t n = counts_[e][c].load(std::memory_order_relaxed);
+        if (n == 0) continue;
+        absl::StrAppend(out, "corsd_http_requests_total{endpoint=\"",
+                        e < kEndpoints.size() ? kEndpoints[e] : "other",
+                        "\",code=\"",
+                        c < kCodes.size() ? absl::StrCat(kCodes[c]) : "other",
+                        "\"} ", n, "\n");
+      }
+    }
+  }
+
+ private:
+  static constexpr std::array<absl::string_view, 6> kEndpoints = {
+      "/auth", "/preflight", "/metrics", "/ask", "/healthz", "/readyz"};
+  static constexpr std::array<int, 8> kCodes = {200, 204, 400, 403,
+                                                404, 421, 500, 503};
+
+  static size_t EndpointIndex(absl::string_view path) {
+    for (size_t i = 0; i < kEndpoints.size(); ++i) {
+      if (path == kEndpoints[i]) return i;
+    }
+    return kEndpoints.size();
+  }
+  static size_t CodeIndex(int status) {
+    for (size_t i = 0; i < kCodes.size(); ++i) {
+      if (status == kCodes[i]) return i;
+    }
+    return kCodes.size();
+  }
+
+  std::array<std::array<std::atomic<uint64_t>, kCodes.size() + 1>,
+             kEndpoints.size() + 1>
+      counts_{};
+};
+
 void Plain(httplib::Response& res, int status, absl::string_view body) {
   res.status = status;
   res.set_content(absl::StrCat(body, "\n"), "text/plain; charset=utf-8");
@@ -123,6 +176,7 @@ struct HttpServer::Impl {
   std::string bound_host;
   int port = 0;
   std::once_flag shutdown_once;
+  RequestCounters requests;
 
   // Which endpoint is deciding: /auth (auth_request) or /preflight.
   enum class Mode { kAuth, kPreflight };
@@ -255,9 +309,10 @@ void HttpServer::Impl::Metrics(httplib::Response& res) {
     deps.metrics->SetStoreLagMillis(0);
     deps.metrics->SetReady(true);
   }
+  std::string text = deps.metrics->RenderPrometheus();
+  requests.Render(&text);
   res.status = 200;
-  res.set_content(deps.metrics->RenderPrometheus(),
-                  "text/plain; version=0.0.4; charset=utf-8");
+  res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
@@ -342,6 +397,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
              [self](const httplib::Request&, httplib::Response& res) {
                self->Metrics(res);
              });
+  // The logger runs once per answered request, with the final status.
+  server.set_logger(
+      [self](const httplib::Request& req, const httplib::Response& res) {
+        self->requests.Count(req.path, res.status);
+      });
   server.set_error_handler([](const httplib::Request& req,
                               httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {

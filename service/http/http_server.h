@@ -26,7 +26,9 @@
 //               the client; "did you mean" hints would leak a tenant's
 //               origins); /auth refusals do (nginx keeps subrequest bodies).
 //   /metrics    Prometheus text format (DecisionMetrics::RenderPrometheus,
-//               after refreshing the table, lag and readiness gauges).
+//               after refreshing the table, lag and readiness gauges), then
+//               corsd_http_requests_total{endpoint, code}: this listener's
+//               answers (the request counted is the one before the scrape).
 //   /ask        GET /ask?domain=HOST: 200 when a tenant owns HOST as the host
 //               of an origin entry or as an API host, else 404 (Caddy's
 //               on_demand_tls `ask` contract); 400 when HOST is missing or

@@ -286,6 +286,10 @@ TEST_F(HttpServerTest, MetricsCountDecisionsAndShowTheTable) {
       absl::StrContains(res->body, "corsd_decision_latency_seconds_count 3"))
       << res->body;
   EXPECT_TRUE(absl::StrContains(res->body, "corsd_ready 1")) << res->body;
+  EXPECT_TRUE(absl::StrContains(
+      res->body,
+      "corsd_http_requests_total{endpoint=\"/auth\",code=\"200\"} 3\n"))
+      << res->body;
 }
 
 TEST_F(HttpServerTest, ConcurrentClients) {
