@@ -38,3 +38,9 @@ add_executable(bench_load_test
 target_link_libraries(bench_load_test PRIVATE corsd_bench_load
                       GTest::gtest_main)
 gtest_discover_tests(bench_load_test PROPERTIES LABELS unit)
+
+# The driver against an in-process server on loopback (a few seconds).
+add_executable(bench_load_driver_test ${CMAKE_CURRENT_LIST_DIR}/load/driver_test.cc)
+target_link_libraries(bench_load_driver_test PRIVATE corsd_bench_load
+                      GTest::gtest_main)
+gtest_discover_tests(bench_load_driver_test PROPERTIES LABELS integration)

@@ -398,8 +398,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o,
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<corsd::v1::Decider::Stub>> deciders;
   std::vector<std::unique_ptr<Authorization::Stub>> authorizers;
-  const auto connect_deadline =
-      std::chrono::system_clock::now() + std::chrono::seconds(10);
+  const auto connect_deadline = std::chrono::system_clock::now() +
+                                absl::ToChronoNanoseconds(o.connect_timeout);
   for (int i = 0; i < o.channels; ++i) {
     grpc::ChannelArguments args;
     // Distinct arguments and a local pool: one connection per channel.
@@ -410,7 +410,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o,
         o.addr, grpc::InsecureChannelCredentials(), args);
     if (!ch->WaitForConnected(connect_deadline)) {
       return absl::UnavailableError(
-          absl::StrCat("cannot connect to ", o.addr, " within 10 s"));
+          absl::StrCat("cannot connect to ", o.addr, " within ",
+                       absl::FormatDuration(o.connect_timeout)));
     }
     deciders.push_back(corsd::v1::Decider::NewStub(ch));
     authorizers.push_back(Authorization::NewStub(ch));

@@ -53,6 +53,8 @@ struct LoadOptions {
   // Per-RPC deadline (unary) and per-batch deadline (stream).
   absl::Duration rpc_timeout = absl::Seconds(30);
   uint64_t seed = 1;  // Poisson arrivals
+  // How long each channel may take to connect before RunLoad gives up.
+  absl::Duration connect_timeout = absl::Seconds(10);
 };
 
 // Pre-built requests, generated before the timed phase and cycled through.
@@ -85,9 +87,9 @@ struct LoadResult {
 absl::Status ValidateLoadOptions(const LoadOptions& options);
 
 // Connects (failing with Unavailable if a channel is not connected within
-// 10 s), runs warmup + duration, waits for every RPC in flight, and returns
-// what was measured. InvalidArgument when `options` is invalid or the pool
-// lacks requests for the target.
+// connect_timeout), runs warmup + duration, waits for every RPC in flight, and
+// returns what was measured. InvalidArgument when `options` is invalid or the
+// pool lacks requests for the target.
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options,
                                    const RequestPool& pool);
 
