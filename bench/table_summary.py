@@ -28,26 +28,8 @@ import subprocess
 import sys
 
 
-def main():
-  if len(sys.argv) != 3:
-    print("usage: table_summary.py BUILD QUICK", file=sys.stderr)
-    return 2
-  build, quick = sys.argv[1], sys.argv[2] == "1"
-  binary = os.path.join(build, "bin", "bench_table")
-  if not os.path.exists(binary):
-    # Like bench/run's own areas: a binary that is not built is skipped.
-    print(f"table_summary.py: {binary} not built; no keys", file=sys.stderr)
-    print("{}")
-    return 0
-  size = 1_000_000 if quick else 10_000_000
-  args = [binary, "--benchmark_format=json", f"--table_max_size={size}",
-          "--benchmark_min_time=0.2" if quick else "--benchmark_min_time=1"]
-  run = subprocess.run(args, capture_output=True, text=True, check=False)
-  if run.returncode != 0:
-    print(f"table_summary.py: bench_table failed:\n{run.stderr}",
-          file=sys.stderr)
-    return 1
-  report = json.loads(run.stdout)
+def summarize(report, size):
+  """The keys from a bench_table JSON report; KeyError when one is missing."""
   entries = {}
   for e in report.get("benchmarks", []):
     # "BM_Build/1000000/iterations:1" -> ("BM_Build", 1000000)
@@ -66,24 +48,55 @@ def main():
       return float(e["cpu_time"]) * unit
     return float(e[field])
 
+  out = {
+    "table_bytes_per_origin_10m": get("BM_Build", "table_bytes_per_origin"),
+    "absl_bytes_per_origin_10m": get("BM_Build", "absl_bytes_per_origin"),
+    "table_cold_lookup_ns_10m": get("BM_TableCold", "cpu_time"),
+    "absl_cold_lookup_ns_10m": get("BM_AbslCold", "cpu_time"),
+    "table_hot_lookup_ns": get("BM_TableHot", "cpu_time"),
+    "table_build_origins_per_s": get("BM_Build",
+                                     "table_build_origins_per_s"),
+    "table_read_ratio_under_writes": get("BM_ReadUnderWrites",
+                                         "read_ratio"),
+    "table_quick_size": size,
+  }
+  out["table_cold_over_absl_10m"] = (out["table_cold_lookup_ns_10m"] /
+                                     out["absl_cold_lookup_ns_10m"])
+  return out
+
+
+def main():
+  # A third argument, --report=FILE, summarizes an existing JSON report
+  # (bench_table --benchmark_out=FILE) instead of running the binary.
+  if len(sys.argv) not in (3, 4):
+    print("usage: table_summary.py BUILD QUICK [--report=FILE]",
+          file=sys.stderr)
+    return 2
+  build, quick = sys.argv[1], sys.argv[2] == "1"
+  size = 1_000_000 if quick else 10_000_000
+  if len(sys.argv) == 4 and sys.argv[3].startswith("--report="):
+    with open(sys.argv[3][len("--report="):]) as f:
+      report = json.load(f)
+  else:
+    binary = os.path.join(build, "bin", "bench_table")
+    if not os.path.exists(binary):
+      # Like bench/run's own areas: a binary that is not built is skipped.
+      print(f"table_summary.py: {binary} not built; no keys", file=sys.stderr)
+      print("{}")
+      return 0
+    args = [binary, "--benchmark_format=json", f"--table_max_size={size}",
+            "--benchmark_min_time=0.2" if quick else "--benchmark_min_time=1"]
+    run = subprocess.run(args, capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+      print(f"table_summary.py: bench_table failed:\n{run.stderr}",
+            file=sys.stderr)
+      return 1
+    report = json.loads(run.stdout)
   try:
-    out = {
-        "table_bytes_per_origin_10m": get("BM_Build", "table_bytes_per_origin"),
-        "absl_bytes_per_origin_10m": get("BM_Build", "absl_bytes_per_origin"),
-        "table_cold_lookup_ns_10m": get("BM_TableCold", "cpu_time"),
-        "absl_cold_lookup_ns_10m": get("BM_AbslCold", "cpu_time"),
-        "table_hot_lookup_ns": get("BM_TableHot", "cpu_time"),
-        "table_build_origins_per_s": get("BM_Build",
-                                         "table_build_origins_per_s"),
-        "table_read_ratio_under_writes": get("BM_ReadUnderWrites",
-                                             "read_ratio"),
-        "table_quick_size": size,
-    }
+    out = summarize(report, size)
   except KeyError as err:
     print(f"table_summary.py: {err}", file=sys.stderr)
     return 1
-  out["table_cold_over_absl_10m"] = (out["table_cold_lookup_ns_10m"] /
-                                     out["absl_cold_lookup_ns_10m"])
   print(json.dumps(out))
   return 0
 
