@@ -329,6 +329,10 @@ void KeyTable::Finalize() {
                          std::memory_order_release);
   }
   touched_.clear();
+  // A bulk load leaves a list as long as the table: give it back.
+  if (touched_.capacity() > (size_t{1} << 16)) {
+    std::vector<uint32_t>().swap(touched_);
+  }
 }
 
 size_t KeyTable::BytesHeld() const {
