@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages corsd needs, and only those missing.
 # Usage: scripts/install-deps.sh [--test]
-#   (no flag)  build and run: scripts/deps-core.txt and scripts/deps.txt
-#   --test     also what the tests need: scripts/deps-test.txt
+#   (no flag)  build and run: scripts/deps-core.txt
+#   --test     also what the tests need: scripts/deps-test.txt and
+#              scripts/deps.txt (nginx, Chromium, Python clients...)
 # Idempotent: a machine that has everything runs no apt-get at all.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 lists=("$here/deps-core.txt")
-[ -f "$here/deps.txt" ] && lists+=("$here/deps.txt")
 if [ "${1:-}" = "--test" ]; then
   lists+=("$here/deps-test.txt")
+  [ -f "$here/deps.txt" ] && lists+=("$here/deps.txt")
 fi
 
 wanted=$(cat "${lists[@]}" | sed -e 's/#.*//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u)
