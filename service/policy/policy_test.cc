@@ -173,6 +173,59 @@ TEST(ValidateTest, PrecomputesHeaderValues) {
   EXPECT_EQ((*c)->source(), p);
 }
 
+// Each limit: the value at the limit is accepted, one past it is refused.
+TEST(ValidateTest, LimitsAreExact) {
+  auto fill = [](size_t n, const std::string& stem) {
+    std::vector<std::string> v;
+    for (size_t i = 0; i < n; ++i) v.push_back(stem + std::to_string(i));
+    return v;
+  };
+  Policy p;
+  p.allowed_methods = fill(kMaxMethods, "M");
+  p.allowed_headers = fill(kMaxAllowedHeaders, "x-h");
+  p.exposed_headers = fill(kMaxExposedHeaders, "x-e");
+  for (size_t i = 0; i < kMaxRoutes; ++i) {
+    p.routes.push_back({"/r" + std::to_string(i), Policy{}});
+  }
+  p.routes[0].path_prefix = "/" + std::string(kMaxPathPrefixBytes - 1, 'a');
+  p.max_age_seconds = kMaxAgeWarnSeconds;
+  auto at = Validate(p);
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_TRUE((*at)->warnings().empty());
+  EXPECT_EQ((*at)->routes().size(), kMaxRoutes);
+
+  Policy q = p;
+  q.max_age_seconds = kMaxAgeWarnSeconds + 1;
+  auto warned = Validate(q);
+  ASSERT_TRUE(warned.ok()) << warned.status();
+  EXPECT_EQ((*warned)->warnings().size(), 1u);
+  q.max_age_seconds = kMaxAgeLimitSeconds;
+  EXPECT_TRUE(Validate(q).ok());
+  q.max_age_seconds = kMaxAgeLimitSeconds + 1;
+  EXPECT_FALSE(Validate(q).ok());
+
+  q = p;
+  q.allowed_methods.push_back("EXTRA");
+  EXPECT_FALSE(Validate(q).ok());
+  q = p;
+  q.allowed_headers.push_back("x-extra");
+  EXPECT_FALSE(Validate(q).ok());
+  q = p;
+  q.exposed_headers.push_back("x-extra");
+  EXPECT_FALSE(Validate(q).ok());
+  q = p;
+  q.routes.push_back({"/extra", Policy{}});
+  EXPECT_FALSE(Validate(q).ok());
+  q = p;
+  q.routes[0].path_prefix += "a";
+  EXPECT_FALSE(Validate(q).ok());
+  q = p;
+  q.allowed_headers[0] = std::string(kMaxTokenBytes, 'x');
+  EXPECT_TRUE(Validate(q).ok());
+  q.allowed_headers[0] += "x";
+  EXPECT_FALSE(Validate(q).ok());
+}
+
 TEST(ValidateTest, R8_StarWithCredentialsIsAnsweredLiterally) {
   Policy p;
   p.allowed_headers = {"*", "Authorization"};
