@@ -155,7 +155,12 @@ int RunCheck(const Invocation& inv) {
   if (!decider.ok())
     return ReportFailure(inv, options, decider.status(), label);
 
-  auto ask = [&](bool is_preflight) -> absl::StatusOr<corsd::v1::Decision> {
+  // Asks corsd about the preflight or the request for `page` (default: the
+  // page's request).
+  auto ask = [&](bool is_preflight,
+                 const BrowserRequest* page =
+                     nullptr) -> absl::StatusOr<corsd::v1::Decision> {
+    const BrowserRequest& request_ref = page != nullptr ? *page : request;
     corsd::v1::DecideRequest req;
     req.set_tenant(tenant);
     req.set_explain(true);
@@ -167,7 +172,7 @@ int RunCheck(const Invocation& inv) {
     if (is_preflight) {
       http->set_method("OPTIONS");
       http->set_access_control_request_method(request.method);
-      std::vector<std::string> names = UnsafeHeaderNames(request);
+      std::vector<std::string> names = UnsafeHeaderNames(request_ref);
       if (!names.empty()) {
         http->set_access_control_request_headers(absl::StrJoin(names, ","));
       }
@@ -200,6 +205,39 @@ int RunCheck(const Invocation& inv) {
     if (decision->action() == corsd::v1::ACTION_ANSWER) {
       step.verdict =
           PreflightCheck(request, decision->status(), decision->headers());
+      if (!step.verdict.ok) {
+        // A refused preflight carries no CORS headers; name what the browser
+        // lacks from corsd's reason (probing header by header for R8).
+        const std::string refused = absl::StrCat(
+            " (corsd refused the preflight with ", decision->status(), ")");
+        if (decision->reason() == corsd::v1::REASON_R7_METHOD_NOT_ALLOWED) {
+          step.verdict.sentence = absl::StrCat(
+              "the browser will block the request: "
+              "Access-Control-Allow-Methods lacks ",
+              request.method, refused);
+        } else if (decision->reason() ==
+                   corsd::v1::REASON_R8_HEADER_NOT_ALLOWED) {
+          std::vector<std::string> lacking;
+          for (const std::string& name : names) {
+            BrowserRequest one = request;
+            one.headers = {PageHeader{name, absl::nullopt}};
+            auto probe = ask(true, &one);
+            if (probe.ok() &&
+                probe->reason() == corsd::v1::REASON_R8_HEADER_NOT_ALLOWED) {
+              lacking.push_back(name);
+            }
+          }
+          if (!lacking.empty()) {
+            step.verdict.sentence = absl::StrCat(
+                "the browser will block the request: "
+                "Access-Control-Allow-Headers lacks ",
+                absl::StrJoin(lacking, ", "), refused);
+          }
+        } else if (!decision->message().empty()) {
+          step.verdict.sentence +=
+              absl::StrCat("; corsd: ", decision->message());
+        }
+      }
     } else {
       // Forwarded to the upstream: corsd's headers are added to whatever it
       // answers; judge them assuming the upstream answers 2xx.

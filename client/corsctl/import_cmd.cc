@@ -185,37 +185,35 @@ int RunImport(const Invocation& inv) {
     uint64_t bytes = 0;
     bool broken = false;
     const bool first_round = round == 0;
-    ImportCallbacks callbacks{
-        .good =
-            [&](const ImportItem& item) {
-              result.line_of.push_back(static_cast<uint32_t>(item.line));
-              absl::Status s =
-                  item.tenant != nullptr
-                      ? writer->AddTenant(*item.tenant)
-                      : writer->AddOp(corsd::v1::EntryOp::OP_ADD, item.kind,
-                                      item.tenant_id, item.value);
-              ++result.rows;
-              if (!s.ok()) broken = true;
-              return !broken;
-            },
-        .bad =
-            [&](uint64_t line, absl::string_view reason) {
-              if (!first_round) return;
-              ++bad_total;
-              if (bad.size() < max_listed) {
-                bad.push_back({line, std::string(reason)});
-              }
-              if (!skip_bad && !result.made_dry_run) {
-                writer->MarkDryRun();
-                result.made_dry_run = true;
-              }
-            },
-        .progress =
-            [&](uint64_t b) {
-              bytes = b;
-              progress.Update(result.rows, bytes);
-            },
+    // Named lambdas: ImportCallbacks holds FunctionRefs, which must not
+    // outlive what they refer to.
+    auto on_good = [&](const ImportItem& item) {
+      result.line_of.push_back(static_cast<uint32_t>(item.line));
+      absl::Status s =
+          item.tenant != nullptr
+              ? writer->AddTenant(*item.tenant)
+              : writer->AddOp(corsd::v1::EntryOp::OP_ADD, item.kind,
+                              item.tenant_id, item.value);
+      ++result.rows;
+      if (!s.ok()) broken = true;
+      return !broken;
     };
+    auto on_bad = [&](uint64_t line, absl::string_view reason) {
+      if (!first_round) return;
+      ++bad_total;
+      if (bad.size() < max_listed) {
+        bad.push_back({line, std::string(reason)});
+      }
+      if (!skip_bad && !result.made_dry_run) {
+        writer->MarkDryRun();
+        result.made_dry_run = true;
+      }
+    };
+    auto on_progress = [&](uint64_t b) {
+      bytes = b;
+      progress.Update(result.rows, bytes);
+    };
+    ImportCallbacks callbacks{on_good, on_bad, on_progress};
     absl::Status read =
         ReadImportFile(path, inv.stdin_fd, format, skip, callbacks);
     if (!read.ok()) {

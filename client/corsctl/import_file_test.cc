@@ -47,7 +47,7 @@ TEST(CheckCsvLineTest, BadLinesSayWhy) {
       {"acme,https://a.com,x", "more than two fields"},
       {"acme,https://a.com/path", "value \"https://a.com/path\""},
       {"ACME!,https://a.com", "tenant \"ACME!\""},
-      {"acme,https://*.com", "public suffix"},
+      {"acme,https://*.com", "value \"https://*.com\": wildcard"},
       {"acme,file:///etc", "value"},
   };
   for (const Case& c : cases) {

@@ -96,32 +96,29 @@ int RunLint(const Invocation& inv) {
 
   if (!file.empty()) {
     std::map<std::string, corsd::v1::Policy> policies;
-    ImportCallbacks callbacks{
-        .good =
-            [&](const ImportItem& item) {
-              std::string where = absl::StrCat("line ", item.line);
-              if (item.tenant != nullptr) {
-                std::vector<Finding> p = LintPolicy(
-                    item.tenant->policy(),
-                    absl::StrCat(where, " tenant ", item.tenant->id()));
-                findings.insert(findings.end(), p.begin(), p.end());
-                policies[item.tenant->id()] = item.tenant->policy();
-                return true;
-              }
-              auto it = policies.find(std::string(item.tenant_id));
-              linter.Add(item.tenant_id,
-                         it == policies.end() ? nullptr : &it->second,
-                         item.kind, item.raw_value, where, &findings);
-              return true;
-            },
-        .bad =
-            [&](uint64_t line, absl::string_view reason) {
-              findings.push_back(Finding{true, "R2",
-                                         absl::StrCat("line ", line),
-                                         std::string(reason)});
-            },
-        .progress = [](uint64_t) {},
+    // Named lambdas: ImportCallbacks holds FunctionRefs, which must not
+    // outlive what they refer to.
+    auto on_good = [&](const ImportItem& item) {
+      std::string where = absl::StrCat("line ", item.line);
+      if (item.tenant != nullptr) {
+        std::vector<Finding> p =
+            LintPolicy(item.tenant->policy(),
+                       absl::StrCat(where, " tenant ", item.tenant->id()));
+        findings.insert(findings.end(), p.begin(), p.end());
+        policies[item.tenant->id()] = item.tenant->policy();
+        return true;
+      }
+      auto it = policies.find(std::string(item.tenant_id));
+      linter.Add(item.tenant_id, it == policies.end() ? nullptr : &it->second,
+                 item.kind, item.raw_value, where, &findings);
+      return true;
     };
+    auto on_bad = [&](uint64_t line, absl::string_view reason) {
+      findings.push_back(Finding{true, "R2", absl::StrCat("line ", line),
+                                 std::string(reason)});
+    };
+    auto on_progress = [](uint64_t) {};
+    ImportCallbacks callbacks{on_good, on_bad, on_progress};
     absl::Status status =
         ReadImportFile(file, inv.stdin_fd, ImportFormat::kAuto, {}, callbacks);
     if (!status.ok()) return ReportFailure(inv, options, status, label);
