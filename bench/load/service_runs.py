@@ -258,6 +258,7 @@ def write_plot(out, sweeps, log):
       "set title 'Decider.Decide latency against offered load (open loop)'",
       "set xlabel 'offered load (requests/s)'",
       "set ylabel 'latency from intended send time (us)'", "set logscale y",
+      "set format y '%.0f'",
       "set grid", "set key top left", "plot " + ", \\\n  ".join(plots)
   ])
   proc = subprocess.run(["gnuplot"], input=script, text=True,
