@@ -41,12 +41,12 @@ class ServiceRunError(Exception):
 
 
 class Plan:
-  """Sizes and durations; quick keeps the whole service part near 2 minutes."""
+  """Sizes and durations; quick keeps the whole service part under 90 s."""
 
   def __init__(self, quick):
     self.quick = quick
-    self.warmup_s = 1 if quick else 2
-    self.duration_s = 3 if quick else 10
+    self.warmup_s = 0.5 if quick else 2
+    self.duration_s = 2.5 if quick else 10
     self.small_origins = 1000
     self.large_origins = 1_000_000 if quick else 10_000_000
     self.tenants_small = 100
