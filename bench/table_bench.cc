@@ -1,13 +1,15 @@
 // bench_table: the origin tables (issue 3) against absl::flat_hash_map<
 // std::string, uint32_t> holding the same keys, in the same run.
 //
-// Per size N (1k, 100k, 1M, 10M synthetic origins, ~28 bytes on average,
+// Per size N (1k, 100k, 1M, 10M synthetic origins, 23-26 bytes on average,
 // spread over min(N, 100k) tenants; --table_max_size=M drops sizes above M):
 //   BM_Build/N            bulk build of both; counters: *_bytes_per_origin
 //                         (resident: RSS delta from /proc/self/statm around
 //                         the build, after malloc_trim(0)),
-//                         *_build_origins_per_s, table_held_bytes_per_origin
-//                         (Stats().bytes / N), avg_origin_bytes.
+//                         *_build_origins_per_s (per CPU second of the
+//                         building thread: one core; *_per_wall_s beside),
+//                         table_held_bytes_per_origin (Stats().bytes / N),
+//                         avg_origin_bytes.
 //   BM_TableCold/N, BM_AbslCold/N   a found lookup of a random key of N
 //                         (keys packed in a separate buffer; time per lookup).
 //   BM_TableHot/N, BM_AbslHot/N     Zipf(s=1.1) over 1000 keys.
