@@ -205,7 +205,7 @@ TEST(OriginTableStressTest, OneWriterManyReadersSeeWholeBatches) {
   for (auto& t : readers) t.join();
   EXPECT_EQ(torn.load(), 0u);
   EXPECT_EQ(bad.load(), 0u);
-  EXPECT_GT(g, 50u) << "writer made too little progress";
+  EXPECT_GT(g, 10u) << "writer made too little progress";
   EXPECT_GT(checks.load(), 100u);
   // The final state is exactly the last kWindow groups (plus fillers).
   EpochManager::ReadGuard guard(&epochs);
