@@ -15,7 +15,7 @@ void AddGlobalFlags(FlagSet* flags, GlobalOptions* options) {
                 "admin endpoint (env CORSD_ADMIN_ADDR; default "
                 "127.0.0.1:7701)");
   flags->String("token-file", "FILE", &options->token_file,
-                "admin bearer token, first line of FILE (env "
+                "admin bearer token: first non-empty line of FILE (env "
                 "CORSD_TOKEN_FILE)");
   flags->String("tls-ca", "FILE", &options->tls_ca,
                 "PEM CA bundle: connect with TLS and verify the server");
