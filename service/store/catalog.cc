@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/random/distributions.h"
 #include "absl/strings/str_cat.h"
 #include "service/store/catalog_impl.h"
 
@@ -19,7 +21,10 @@ constexpr size_t kLoadChunkOps = size_t{1} << 20;
 // Changes fetched per ChangesSince call by the follower.
 constexpr size_t kFollowBatch = 256;
 constexpr int kFollowPollMs = 200;
-constexpr int kMaxCommitAttempts = 5;
+// Commits lost to other replicas' writes before giving up with Aborted
+// (retryable); each retry first catches up, after a short jittered pause
+// that grows with the attempt, so two busy replicas do not livelock.
+constexpr int kMaxCommitAttempts = 30;
 
 int64_t SteadyMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -317,7 +322,9 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
     if (absl::IsAborted(revision.status()) && store_->Shared() &&
         attempt < kMaxCommitAttempts) {
       // Another replica wrote first: apply its changes, validate again.
+      const int pause_us = absl::Uniform<int>(jitter_, 0, 500 * attempt);
       mu_.Unlock();
+      std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
       absl::Status caught_up = CatchUp();
       mu_.Lock();
       if (!caught_up.ok()) return caught_up;

@@ -25,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "service/policy/policy_registry.h"
@@ -126,6 +127,9 @@ class CatalogImpl final : public Catalog {
 
   mutable absl::Mutex mu_;
   absl::btree_map<std::string, TenantState> tenants_ ABSL_GUARDED_BY(mu_);
+  // Retry pauses after a lost commit (shared stores); used by writers only,
+  // which hold mu_ when they draw from it.
+  absl::BitGen jitter_;
   std::atomic<uint64_t> applied_revision_{0};
 
   // Follower (shared stores only).
