@@ -513,6 +513,47 @@ TEST(Catalog, ExportThenImportRecreatesTheState) {
       absl::StatusCode::kCancelled);
 }
 
+TEST(Catalog, EmbeddedStoreIsReadyOnceOpened) {
+  TempDir dir;
+  Node node(dir.path());
+  EXPECT_TRUE(node.catalog->Ready());
+  EXPECT_EQ(node.catalog->NotReadyReason(), "");
+  EXPECT_EQ(node.catalog->LagMillis(), 0u);
+  EXPECT_EQ(node.catalog->AppliedRevision(), 0u);
+}
+
+TEST(Catalog, ApiHostMovesBetweenTenantsOnlyWhenFreedFirst) {
+  TempDir dir;
+  Node node(dir.path());
+  ASSERT_TRUE(node.catalog->PutTenant(PutReq("a")).ok());
+  ASSERT_TRUE(node.catalog->PutTenant(PutReq("b")).ok());
+  v1::WriteEntriesRequest own;
+  *own.add_ops() =
+      Op(EntryOp::OP_ADD, v1::ENTRY_KIND_API_HOST, "a", "api.x.com");
+  ASSERT_TRUE(node.catalog->WriteEntries(own).ok());
+  // In one batch: a frees the host, then b takes it.
+  v1::WriteEntriesRequest move;
+  *move.add_ops() =
+      Op(EntryOp::OP_REMOVE, v1::ENTRY_KIND_API_HOST, "a", "api.x.com");
+  *move.add_ops() =
+      Op(EntryOp::OP_ADD, v1::ENTRY_KIND_API_HOST, "b", "api.x.com");
+  ASSERT_TRUE(node.catalog->WriteEntries(move).ok());
+  // Taking it back without freeing it is refused.
+  v1::WriteEntriesRequest steal;
+  *steal.add_ops() =
+      Op(EntryOp::OP_ADD, v1::ENTRY_KIND_API_HOST, "a", "api.x.com");
+  auto refused = node.catalog->WriteEntries(steal);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(GetBatchErrors(refused.status())
+                .errors(0)
+                .message()
+                .find("belongs to tenant \"b\""),
+            std::string::npos)
+      << refused.status();
+  table::EpochManager::ReadGuard guard(&node.epochs);
+  EXPECT_EQ(node.table.FindApiHost("api.x.com"), node.table.FindTenant("b"));
+}
+
 TEST(Catalog, ForeignDataFileIsRefusedAtOpen) {
   TempDir dir;
   {
