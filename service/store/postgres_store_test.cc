@@ -54,8 +54,11 @@ class Postgres : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     if (!url_->empty()) {
-      Shell(absl::StrCat(CORSD_SOURCE_DIR "/scripts/postgres.sh stop ", *dir_,
-                         "/pg >/dev/null 2>&1"));
+      // Stop what we started; if a fast shutdown fails, shut down
+      // immediately rather than leave a server behind.
+      const std::string script = CORSD_SOURCE_DIR "/scripts/postgres.sh";
+      Shell(absl::StrCat(script, " stop ", *dir_, "/pg >/dev/null 2>&1 || ",
+                         script, " crash ", *dir_, "/pg >/dev/null 2>&1"));
     }
     std::filesystem::remove_all(*dir_);
     delete dir_;
