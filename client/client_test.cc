@@ -6,6 +6,7 @@
 
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
@@ -128,7 +129,9 @@ class ClientTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     addr_ = "127.0.0.1:" + std::to_string(port);
-    token_file_ = ::testing::TempDir() + "/client_test_token";
+    // Per process: ctest runs each test case as its own process, in parallel.
+    token_file_ =
+        ::testing::TempDir() + "/client_test_token_" + std::to_string(getpid());
     std::ofstream(token_file_) << "\n  s3cret  \nsecond-token\n";
   }
   void TearDown() override { server_->Shutdown(); }
@@ -327,7 +330,8 @@ TEST_F(ClientTest, ChannelCacheSharesOneChannelPerAddress) {
 }
 
 TEST(ReadTokenFileTest, RefusesEmptyAndNonAsciiTokens) {
-  std::string path = ::testing::TempDir() + "/client_test_token_bad";
+  std::string path = ::testing::TempDir() + "/client_test_token_bad_" +
+                     std::to_string(getpid());
   std::ofstream(path) << "\n \n";
   EXPECT_EQ(ReadTokenFile(path).status().code(),
             absl::StatusCode::kInvalidArgument);

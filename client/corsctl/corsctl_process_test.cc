@@ -2,6 +2,9 @@
 // loopback port 0): every subcommand, human and --json output, exit codes,
 // and a 1M-row import with bad lines (all-or-nothing by default; good rows
 // applied with --skip-bad; counts checked with Stats and ls).
+#include <stdlib.h>
+
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -27,12 +30,19 @@ class CorsctlProcessTest : public ::testing::Test {
     auto process = corsd::testing::CorsdProcess::Start(options);
     ASSERT_TRUE(process.ok()) << process.status();
     corsd_ = process->release();
-    token_file_ = ::testing::TempDir() + "/corsctl_process_test_token";
+    // Each test runs in its own process (gtest_discover_tests), possibly in
+    // parallel with the others: files go in a directory of this process's
+    // own, never a shared fixed path.
+    char dir_template[] = "/tmp/corsctl_process_test_XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    dir_ = dir_template;
+    token_file_ = dir_ + "/token";
     std::ofstream(token_file_) << corsd_->token() << "\n";
   }
   static void TearDownTestSuite() {
     delete corsd_;
     corsd_ = nullptr;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
   // Runs corsctl with the server's addresses in the environment.
@@ -51,10 +61,12 @@ class CorsctlProcessTest : public ::testing::Test {
   }
 
   static corsd::testing::CorsdProcess* corsd_;
+  static std::string dir_;
   static std::string token_file_;
 };
 
 corsd::testing::CorsdProcess* CorsctlProcessTest::corsd_ = nullptr;
+std::string CorsctlProcessTest::dir_;
 std::string CorsctlProcessTest::token_file_;
 
 #define EXPECT_HAS(haystack, needle) \
@@ -194,7 +206,7 @@ TEST_F(CorsctlProcessTest, LintServerAndFile) {
   EXPECT_HAS(lint.out, "warning R10");
   EXPECT_HAS(lint.out, "already covered by the wildcard");
 
-  std::string file = ::testing::TempDir() + "/lint.csv";
+  std::string file = dir_ + "/lint.csv";
   std::ofstream(file) << "tenant,origin\nlnt,HTTPS://B.lnt.com\n"
                       << "lnt,https://b.lnt.com\nlnt,https://*.com\n"
                       << "lnt,https://x.com/path\n";
@@ -210,7 +222,7 @@ TEST_F(CorsctlProcessTest, ExportThenImportDumpRoundTrips) {
   ASSERT_EQ(Run({"tenant", "put", "dmp", "--allow-method", "PATCH"}).exit_code,
             0);
   ASSERT_EQ(Run({"origins", "add", "dmp", "https://a.dmp.com"}).exit_code, 0);
-  std::string file = ::testing::TempDir() + "/export.jsonl";
+  std::string file = dir_ + "/export.jsonl";
   ProcessResult exported = Run({"export", file, "--json"});
   EXPECT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_HAS(exported.out, "\"ok\":true");
@@ -225,7 +237,7 @@ TEST_F(CorsctlProcessTest, ImportMillionRowsWithBadLines) {
   ASSERT_EQ(Run({"tenant", "put", "bulk"}).exit_code, 0);
   const int kRows = 1000000;
   const std::vector<int> kBad = {7, 123457, 999999};  // 1-based line numbers
-  std::string file = ::testing::TempDir() + "/million.csv";
+  std::string file = dir_ + "/million.csv";
   {
     std::ofstream out(file);
     std::string line;
@@ -256,7 +268,7 @@ TEST_F(CorsctlProcessTest, ImportMillionRowsWithBadLines) {
   EXPECT_HAS(info.out, absl::StrCat("\"origins\":\"", kRows - 3, "\""));
 
   // --dry-run of a clean file changes nothing and exits 0.
-  std::string clean = ::testing::TempDir() + "/clean.csv";
+  std::string clean = dir_ + "/clean.csv";
   std::ofstream(clean) << "tenant,origin\nbulk,https://new.example.com\n";
   ProcessResult dry = Run({"import", clean, "--dry-run"});
   EXPECT_EQ(dry.exit_code, 0) << dry.err;
@@ -265,7 +277,7 @@ TEST_F(CorsctlProcessTest, ImportMillionRowsWithBadLines) {
   EXPECT_HAS(info.out, absl::StrCat("\"origins\":\"", kRows - 3, "\""));
 
   // Server-side refusal (unknown tenant) reported with its line number.
-  std::string unknown = ::testing::TempDir() + "/unknown.csv";
+  std::string unknown = dir_ + "/unknown.csv";
   std::ofstream(unknown) << "bulk,https://u1.example.com\n"
                          << "nosuch,https://u2.example.com\n";
   ProcessResult server = Run({"import", unknown});

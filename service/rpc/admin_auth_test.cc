@@ -1,5 +1,7 @@
 #include "service/rpc/admin_auth.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -59,7 +61,8 @@ TEST(AdminTokensTest, TooLongTokenIsRefused) {
 }
 
 TEST(AdminTokensTest, LoadFileReadsAndNamesMissingPath) {
-  std::string path = testing::TempDir() + "/admin_auth_test_tokens";
+  std::string path = testing::TempDir() + "/admin_auth_test_tokens_" +
+                     std::to_string(getpid());
   {
     std::ofstream out(path);
     out << "s3cret\n";

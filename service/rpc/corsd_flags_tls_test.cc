@@ -1,15 +1,20 @@
 // Integration tests of corsd's command line and transport security: --help,
-// usage errors, --config with command-line precedence, TLS and mTLS on the
+// usage errors, --config with command-line precedence, --threads under
+// concurrent load, TLS and mTLS on the
 // real binary (certificates made by the openssl CLI at test time).
 #include <grpcpp/grpcpp.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "corsd/v1/admin.grpc.pb.h"
@@ -136,7 +141,8 @@ void SeedAcme(const CorsdProcess& corsd) {
 }
 
 TEST(CorsdFlagsTest, ConfigFileAppliesAndCommandLineWins) {
-  const std::string config = ::testing::TempDir() + "/corsd_flags_test.conf";
+  const std::string config = absl::StrCat(
+      ::testing::TempDir(), "/corsd_flags_test_", getpid(), ".conf");
   {
     std::ofstream out(config);
     out << "# corsd config\n\n"
@@ -165,7 +171,8 @@ TEST(CorsdFlagsTest, ConfigFileAppliesAndCommandLineWins) {
 }
 
 TEST(CorsdFlagsTest, BadConfigLineIsAUsageError) {
-  const std::string config = ::testing::TempDir() + "/corsd_bad.conf";
+  const std::string config =
+      absl::StrCat(::testing::TempDir(), "/corsd_bad_", getpid(), ".conf");
   {
     std::ofstream out(config);
     out << "listen=127.0.0.1:0\nbogus=1\n";
@@ -188,7 +195,8 @@ class TlsTest : public ::testing::Test {
       GTEST_SKIP() << "the openssl CLI is not installed; TLS tests need it "
                       "to make certificates";
     }
-    dir_ = ::testing::TempDir() + "/corsd_tls_test";
+    // Per process: ctest runs each test case as its own process, in parallel.
+    dir_ = absl::StrCat(::testing::TempDir(), "/corsd_tls_test_", getpid());
     const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
     const std::string script = absl::StrCat(
         "set -e; rm -rf ", dir_, "; mkdir -p ", dir_, "; cd ", dir_, ";",
@@ -279,6 +287,50 @@ TEST(CorsdFlagsTest, HttpListenerPrintsItsAddress) {
   EXPECT_LT(decisions, admin);
   EXPECT_LT(admin, http);
   EXPECT_LT(http, ready);
+  absl::StatusOr<int> code = (*corsd)->Terminate();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
+}
+
+// --threads bounds no call: with one polling thread and 16 callers at once,
+// every Decide succeeds (gRPC 1.51's ResourceQuota thread cap, which --threads
+// once set, failed them with RESOURCE_EXHAUSTED).
+TEST(CorsdFlagsTest, OneThreadServesConcurrentCallers) {
+  CorsdProcessOptions options;
+  options.binary = CORSD_BINARY;
+  options.extra_args = {"--threads", "1"};
+  auto corsd = CorsdProcess::Start(options);
+  ASSERT_TRUE(corsd.ok()) << corsd.status();
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
+      (*corsd)->decision_address(), grpc::InsecureChannelCredentials());
+  constexpr int kThreads = 16;
+  constexpr int kCalls = 200;
+  std::atomic<int> next{0};  // relaxed: only hands out call numbers
+  std::atomic<int> ok{0};    // relaxed: read after join
+  std::vector<std::string> failures(kThreads);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < kThreads; ++t) {
+    callers.emplace_back([&, t] {
+      auto stub = v1::Decider::NewStub(channel);
+      while (next.fetch_add(1, std::memory_order_relaxed) < kCalls) {
+        v1::DecideRequest request;
+        request.mutable_request()->set_method("GET");
+        v1::DecideResponse response;
+        const grpc::Status s =
+            stub->Decide(Context().get(), request, &response);
+        if (s.ok()) {
+          ok.fetch_add(1, std::memory_order_relaxed);
+        } else if (failures[t].empty()) {
+          failures[t] = absl::StrCat(s.error_code(), ": ", s.error_message());
+        }
+      }
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(ok.load(std::memory_order_relaxed), kCalls);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(failures[t], "") << "caller " << t;
+  }
   absl::StatusOr<int> code = (*corsd)->Terminate();
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
