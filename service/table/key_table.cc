@@ -242,7 +242,7 @@ void KeyTable::ForEachPresentOf(
   for (uint32_t off : candidates) {
     const absl::string_view key = root->arena.KeyAt(off);
     const uint32_t owner = root->arena.OwnerAt(off);
-    const int64_t i = FindPresent(root, hash_of_key_(key), key, owner);
+    const int64_t i = FindPresent(root, hash_of_key_(key, owner), key, owner);
     if (i < 0) continue;
     // Only the present record for (key, owner) counts; dead copies skip.
     const uint64_t w = root->slots[i].load(std::memory_order_relaxed);
@@ -258,7 +258,7 @@ uint64_t KeyTable::RemoveOwnersPending(absl::FunctionRef<bool(uint32_t)> doomed,
   });
   uint64_t removed = 0;
   for (const auto& [owner, key] : victims) {
-    if (RemovePending(hash_of_key_(key), key, owner, parity)) ++removed;
+    if (RemovePending(hash_of_key_(key, owner), key, owner, parity)) ++removed;
   }
   return removed;
 }
@@ -291,9 +291,9 @@ void KeyTable::Rehash(uint64_t new_cap) {
     if ((w & 7) != kLive) continue;
     const uint32_t old_off = static_cast<uint32_t>(w >> 32);
     const absl::string_view key = old_root->arena.KeyAt(old_off);
-    const uint64_t hash = hash_of_key_(key);
-    const uint32_t off =
-        fresh->arena.Append(old_root->arena.OwnerAt(old_off), key);
+    const uint32_t owner = old_root->arena.OwnerAt(old_off);
+    const uint64_t hash = hash_of_key_(key, owner);
+    const uint32_t off = fresh->arena.Append(owner, key);
     uint64_t j = Start(hash, new_cap);
     // relaxed: the new root is private until the release store of root_.
     while ((fresh->slots[j].load(std::memory_order_relaxed) & 7) != kEmpty) {
@@ -333,6 +333,23 @@ void KeyTable::Finalize() {
   if (touched_.capacity() > (size_t{1} << 16)) {
     std::vector<uint32_t>().swap(touched_);
   }
+}
+
+KeyTable::ProbeRun KeyTable::ProbeRunOf(uint64_t hash) const {
+  const Root* root = root_.load(std::memory_order_relaxed);  // writer's own
+  const uint64_t cap = root->cap;
+  const uint64_t tag = Tag(hash);
+  uint64_t i = Start(hash, cap);
+  ProbeRun run;
+  while (run.slots < cap) {
+    // relaxed: the writer (or a quiescent test) reads its own stores.
+    const uint64_t w = root->slots[i].load(std::memory_order_relaxed);
+    if ((w & 7) == kEmpty) break;
+    ++run.slots;
+    if (((w >> 3) & kTagMask) == tag) ++run.tag_matches;
+    if (++i == cap) i = 0;
+  }
+  return run;
 }
 
 size_t KeyTable::BytesHeld() const {

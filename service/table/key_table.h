@@ -14,8 +14,9 @@
 //     builds a new root (slots + arena) aside, publishes it, and retires the
 //     old one through the EpochManager.
 //   * The probe start is chosen from `hash` (the caller's hash of the key's
-//     "probe part": for origins the host, so every scheme/port variant of a
-//     host sits in one probe run and "is this host known?" is one probe).
+//     "probe part" and, optionally, of its owner: for origins the host and
+//     the owner's lane, so every scheme/port variant of a host owned by one
+//     tenant sits in one probe run; see origin_keys.h).
 //
 // Versioning (the batch protocol, driven by OriginTable):
 //   states: kEmpty, kLive, kTomb, kAdd|p (pending add of the batch whose
@@ -139,8 +140,9 @@ class Arena {
   }
 };
 
-// hash of a record key's probe part; the same function the caller uses.
-using KeyHashFn = uint64_t (*)(absl::string_view key);
+// hash of a record (key, owner)'s probe part; the same function the caller
+// uses. Must be deterministic within the process.
+using KeyHashFn = uint64_t (*)(absl::string_view key, uint32_t owner);
 
 class KeyTable {
  public:
@@ -172,6 +174,14 @@ class KeyTable {
       }
       if (++i == cap) i = 0;
     }
+  }
+
+  // Reader: hints the CPU to fetch the first slot of `hash`'s probe run, so
+  // many probes (one per lane) can overlap their cache misses. No effect on
+  // the table.
+  void PrefetchForRead(uint64_t hash) const {
+    const Root* root = root_.load(std::memory_order_acquire);  // see header
+    __builtin_prefetch(&root->slots[Start(hash, root->cap)], 0);
   }
 
   // ---- Writer side (one thread at a time) ----
@@ -212,6 +222,16 @@ class KeyTable {
   // Turns the batch's pending slots into final ones (after the commit and a
   // grace period).
   void Finalize();
+
+  // Writer (or tests): the probe run of `hash`, from its start to the first
+  // empty slot: how many slots it spans (words read; sequential) and how
+  // many of them carry hash's tag (records a reader compares in the arena;
+  // a random access each). O(run).
+  struct ProbeRun {
+    uint64_t slots = 0;
+    uint64_t tag_matches = 0;
+  };
+  ProbeRun ProbeRunOf(uint64_t hash) const;
 
   uint64_t live() const { return live_; }
   uint64_t capacity() const {

@@ -52,7 +52,7 @@ TEST(KeyTableTest, ArenaRecordsRoundTripAcrossChunkSizes) {
 
 TEST(KeyTableTest, PendingChangesAndFinalize) {
   EpochManager epochs;
-  KeyTable table(&epochs, &keys::HashWhole);
+  KeyTable table(&epochs, &keys::HashWholeKey);
   const std::string k = "key";
   const uint64_t h = keys::HashWhole(k);
   table.Reserve(4, 0.5);

@@ -77,24 +77,27 @@ absl::string_view OriginTable::TenantName(TenantId id) const {
 
 namespace {
 
+// host_hash: keys::HashWhole(o.host); the probe is of `tenant`'s lane only.
 bool HasExact(const KeyTable& origins, uint64_t v, TenantId tenant,
               const origin::OriginParts& o, uint64_t host_hash) {
   bool found = false;
-  origins.Probe(host_hash, v, [&](uint32_t owner, absl::string_view key) {
-    if (owner != tenant || !keys::KeyEquals(key, o.scheme, o.host, o.port)) {
-      return true;
-    }
-    found = true;
-    return false;
-  });
+  origins.Probe(keys::HashLane(host_hash, keys::LaneOf(tenant)), v,
+                [&](uint32_t owner, absl::string_view key) {
+                  if (owner != tenant ||
+                      !keys::KeyEquals(key, o.scheme, o.host, o.port)) {
+                    return true;
+                  }
+                  found = true;
+                  return false;
+                });
   return found;
 }
 
 bool HasWildcard(const KeyTable& wildcards, uint64_t v, TenantId tenant,
                  const origin::OriginParts& o, absl::string_view parent) {
   bool found = false;
-  wildcards.Probe(keys::HashWhole(parent), v,
-                  [&](uint32_t owner, absl::string_view key) {
+  wildcards.Probe(keys::HashLane(keys::HashWhole(parent), keys::LaneOf(tenant)),
+                  v, [&](uint32_t owner, absl::string_view key) {
                     if (owner != tenant ||
                         !keys::KeyEquals(key, o.scheme, parent, o.port)) {
                       return true;
@@ -150,33 +153,48 @@ void OriginTable::ForEachOwner(
     absl::FunctionRef<void(TenantId, Match)> fn) const {
   const uint64_t v = impl_->committed.load(std::memory_order_acquire);
   const uint64_t host_hash = keys::HashWhole(origin.host);
-  impl_->origins.Probe(
-      host_hash, v, [&](uint32_t owner, absl::string_view key) {
-        if (keys::KeyEquals(key, origin.scheme, origin.host, origin.port)) {
-          fn(owner, Match::kExact);
-        }
-        return true;
-      });
-  ForEachParent(origin.host, [&](absl::string_view parent) {
-    impl_->wildcards.Probe(
-        keys::HashWhole(parent), v, [&](uint32_t owner, absl::string_view key) {
-          if (!keys::KeyEquals(key, origin.scheme, parent, origin.port)) {
-            return true;
+  // Every lane (keys::kLanes probe runs per host and per parent): an owner's
+  // entry sits in its own lane only, so each (owner, key) is met once.
+  for (uint32_t lane = 0; lane < keys::kLanes; ++lane) {
+    impl_->origins.PrefetchForRead(keys::HashLane(host_hash, lane));
+  }
+  for (uint32_t lane = 0; lane < keys::kLanes; ++lane) {
+    impl_->origins.Probe(
+        keys::HashLane(host_hash, lane), v,
+        [&](uint32_t owner, absl::string_view key) {
+          if (keys::KeyEquals(key, origin.scheme, origin.host, origin.port)) {
+            fn(owner, Match::kExact);
           }
-          // Report each tenant once: skip it if it owns the origin exactly
-          // or by a wildcard on a deeper parent (already reported).
-          if (HasExact(impl_->origins, v, owner, origin, host_hash)) {
-            return true;
-          }
-          bool deeper = false;
-          ForEachParent(origin.host, [&](absl::string_view p) {
-            if (p.size() <= parent.size()) return false;
-            deeper = HasWildcard(impl_->wildcards, v, owner, origin, p);
-            return !deeper;
-          });
-          if (!deeper) fn(owner, Match::kWildcard);
           return true;
         });
+  }
+  ForEachParent(origin.host, [&](absl::string_view parent) {
+    const uint64_t parent_hash = keys::HashWhole(parent);
+    for (uint32_t lane = 0; lane < keys::kLanes; ++lane) {
+      impl_->wildcards.PrefetchForRead(keys::HashLane(parent_hash, lane));
+    }
+    for (uint32_t lane = 0; lane < keys::kLanes; ++lane) {
+      impl_->wildcards.Probe(
+          keys::HashLane(parent_hash, lane), v,
+          [&](uint32_t owner, absl::string_view key) {
+            if (!keys::KeyEquals(key, origin.scheme, parent, origin.port)) {
+              return true;
+            }
+            // Report each tenant once: skip it if it owns the origin exactly
+            // or by a wildcard on a deeper parent (already reported).
+            if (HasExact(impl_->origins, v, owner, origin, host_hash)) {
+              return true;
+            }
+            bool deeper = false;
+            ForEachParent(origin.host, [&](absl::string_view p) {
+              if (p.size() <= parent.size()) return false;
+              deeper = HasWildcard(impl_->wildcards, v, owner, origin, p);
+              return !deeper;
+            });
+            if (!deeper) fn(owner, Match::kWildcard);
+            return true;
+          });
+    }
     return true;
   });
 }
@@ -184,14 +202,21 @@ void OriginTable::ForEachOwner(
 bool OriginTable::HostIsKnown(absl::string_view host) const {
   const uint64_t v = impl_->committed.load(std::memory_order_acquire);
   bool found = false;
-  impl_->origins.Probe(keys::HashWhole(host), v,
-                       [&](uint32_t, absl::string_view key) {
-                         if (!keys::BytesEqual(keys::HostOfKey(key), host)) {
-                           return true;
-                         }
-                         found = true;
-                         return false;
-                       });
+  // Up to keys::kLanes probe runs: any owner's lane may hold the host.
+  const uint64_t host_hash = keys::HashWhole(host);
+  for (uint32_t lane = 0; lane < keys::kLanes; ++lane) {
+    impl_->origins.PrefetchForRead(keys::HashLane(host_hash, lane));
+  }
+  for (uint32_t lane = 0; lane < keys::kLanes && !found; ++lane) {
+    impl_->origins.Probe(keys::HashLane(host_hash, lane), v,
+                         [&](uint32_t, absl::string_view key) {
+                           if (!keys::BytesEqual(keys::HostOfKey(key), host)) {
+                             return true;
+                           }
+                           found = true;
+                           return false;
+                         });
+  }
   return found || ApiHostOwner(impl_->api_hosts, v, host) != kNoTenant;
 }
 
@@ -278,6 +303,14 @@ TableStats OriginTable::Stats() const {
                 impl_->names.bytes() +
                 impl_->counts.capacity() * sizeof(internal::Counts);
   return stats;
+}
+
+OriginTable::ProbeRunForTest OriginTable::ExactProbeRunForTest(
+    TenantId tenant, const origin::OriginParts& origin) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const KeyTable::ProbeRun run = impl_->origins.ProbeRunOf(
+      keys::HashLane(keys::HashWhole(origin.host), keys::LaneOf(tenant)));
+  return {run.slots, run.tag_matches};
 }
 
 }  // namespace corsd::table

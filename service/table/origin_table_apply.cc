@@ -238,6 +238,7 @@ absl::StatusOr<ApplyResult> OriginTable::Impl::ApplyLocked(
   struct Parsed {
     origin::OriginParts parts;
     uint64_t hash = 0;
+    TenantId hash_id = kNoTenant;  // the owner `hash` was computed for
   };
   std::array<Parsed, kAhead> ring;
   auto prepare = [&](size_t j) {
@@ -248,7 +249,12 @@ absl::StatusOr<ApplyResult> OriginTable::Impl::ApplyLocked(
     }
     Parsed& p = ring[j % kAhead];
     (void)keys::CheckOrigin(op.value, &p.parts);  // validated above
-    p.hash = keys::HashWhole(p.parts.host);
+    // The owner's lane needs its id, looked up now; a tenant added or
+    // removed among the next kAhead ops can change it, so the op's hash is
+    // recomputed when its id differs from hash_id.
+    p.hash_id = id_of(op.tenant);
+    p.hash =
+        keys::HashLane(keys::HashWhole(p.parts.host), keys::LaneOf(p.hash_id));
     origins.Prefetch(p.hash);
   };
   for (size_t j = 0; j < kAhead; ++j) prepare(j);
@@ -284,7 +290,10 @@ absl::StatusOr<ApplyResult> OriginTable::Impl::ApplyLocked(
         const TenantId id = id_of(op.tenant);
         const absl::string_view key = keys::EncodeHostKeyTo(
             key_buf, cur.parts.scheme, cur.parts.host, cur.parts.port);
-        const uint64_t h = cur.hash;
+        const uint64_t h = cur.hash_id == id
+                               ? cur.hash
+                               : keys::HashLane(keys::HashWhole(cur.parts.host),
+                                                keys::LaneOf(id));
         if (op.kind == Op::Kind::kAddOrigin) {
           if (origins.AddPending(h, key, id, parity)) {
             ++result.added;
@@ -302,7 +311,8 @@ absl::StatusOr<ApplyResult> OriginTable::Impl::ApplyLocked(
         absl::StatusOr<keys::WildcardKey> w = keys::ParseWildcardKey(op.value);
         const std::string key =
             keys::EncodeHostKey(w->scheme, w->domain, w->port);
-        const uint64_t h = keys::HashWhole(w->domain);
+        const uint64_t h =
+            keys::HashLane(keys::HashWhole(w->domain), keys::LaneOf(id));
         if (op.kind == Op::Kind::kAddWildcard) {
           if (wildcards.AddPending(h, key, id, parity)) {
             ++result.added;

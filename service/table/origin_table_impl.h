@@ -91,13 +91,16 @@ struct OriginTable::Impl {
   using Counts = internal::Counts;
   explicit Impl(EpochManager* e)
       : epochs(e),
-        tenants(e, &keys::HashWhole),
-        origins(e, &keys::HashHostPart),
-        wildcards(e, &keys::HashHostPart),
-        api_hosts(e, &keys::HashWhole) {}
+        tenants(e, &keys::HashWholeKey),
+        origins(e, &keys::HashOriginKey),
+        wildcards(e, &keys::HashOriginKey),
+        api_hosts(e, &keys::HashWholeKey) {}
 
   EpochManager* const epochs;
   internal::KeyTable tenants;  // key: tenant name; owner: its id
+  // origins and wildcards are placed by host (domain) and the owner's lane
+  // (keys::HashOriginKey): a tenant's entry is one probe run away, the owners
+  // of a host are keys::kLanes probe runs away.
   internal::KeyTable
       origins;  // key: EncodeHostKey(scheme, host, port); owner: tenant
   internal::KeyTable wildcards;  // key: EncodeHostKey(scheme, domain, port)

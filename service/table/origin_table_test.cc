@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "service/origin/origin.h"
@@ -396,6 +397,119 @@ TEST_F(OriginTableTest, LongHostsAndBulkLoad) {
   EXPECT_EQ(Lookup("t", "https://x." + host), Match::kWildcard);
   EXPECT_EQ(table_.ListEntries("t", Op::Kind::kAddOrigin, "", 5),
             std::vector<std::string>{"https://" + host});
+}
+
+// Many tenants sharing one origin (10,000 dev tenants listing
+// http://localhost:3000): entries are spread over lanes by tenant, so each
+// tenant's exact lookup scans a short chain, and the reverse lookup still
+// finds every owner once.
+TEST_F(OriginTableTest, ManyTenantsShareOneHost) {
+  constexpr int kSharers = 20000;
+  constexpr int kWildcardSharers = 2000;  // the first ones also own a wildcard
+  std::vector<Op> ops;
+  for (int i = 0; i < kSharers; ++i) ops.push_back(AddT(absl::StrCat("t", i)));
+  for (int i = 0; i < kSharers; ++i) {
+    ops.push_back(AddO(absl::StrCat("t", i), "http://localhost:3000"));
+  }
+  for (int i = 0; i < kWildcardSharers; ++i) {
+    ops.push_back(AddW(absl::StrCat("t", i), "https://*.shared.dev"));
+    ops.push_back(AddO(absl::StrCat("t", i), "https://a.shared.dev"));
+  }
+  MustApply(ops);
+
+  origin::OriginParts parts;
+  ASSERT_EQ(origin::CheckOriginHeader("http://localhost:3000", &parts),
+            origin::HeaderCheck::kCanonical);
+  uint64_t max_slots = 0, max_compares = 0;
+  for (int i = 0; i < kSharers; ++i) {
+    const std::string t = absl::StrCat("t", i);
+    ASSERT_EQ(Lookup(t, "http://localhost:3000"), Match::kExact) << t;
+    const OriginTable::ProbeRunForTest run =
+        table_.ExactProbeRunForTest(Find(t), parts);
+    max_slots = std::max(max_slots, run.slots);
+    max_compares = std::max(max_compares, run.compares);
+  }
+  // One chain of all sharers would compare kSharers records (a random
+  // arena access each) and span >= kSharers slots; lanes make it about
+  // kSharers / keys::kLanes records, and its slots (sequential words) a
+  // cluster of a few lanes' runs.
+  EXPECT_LT(max_compares, static_cast<uint64_t>(kSharers / 64)) << max_compares;
+  EXPECT_LT(max_slots, static_cast<uint64_t>(kSharers / 4)) << max_slots;
+  EXPECT_EQ(Lookup("t0", "https://b.shared.dev"), Match::kWildcard);
+  EXPECT_EQ(Lookup("t0", "https://a.shared.dev"), Match::kExact);
+  EXPECT_EQ(Lookup(absl::StrCat("t", kWildcardSharers), "https://b.shared.dev"),
+            Match::kNone);
+
+  // Reverse lookups: every owner once, exact owners first.
+  auto owners = [&](absl::string_view origin) {
+    EpochManager::ReadGuard guard(&epochs_);
+    origin::OriginParts p;
+    EXPECT_EQ(origin::CheckOriginHeader(origin, &p),
+              origin::HeaderCheck::kCanonical);
+    std::vector<std::pair<TenantId, Match>> out;
+    table_.ForEachOwner(p,
+                        [&](TenantId id, Match m) { out.emplace_back(id, m); });
+    return out;
+  };
+  std::vector<std::pair<TenantId, Match>> all = owners("http://localhost:3000");
+  ASSERT_EQ(all.size(), static_cast<size_t>(kSharers));
+  std::set<TenantId> ids;
+  for (const auto& [id, m] : all) {
+    EXPECT_EQ(m, Match::kExact);
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kSharers));
+  all = owners("https://a.shared.dev");  // exact for all, wildcard too
+  ASSERT_EQ(all.size(), static_cast<size_t>(kWildcardSharers));
+  for (const auto& [id, m] : all) EXPECT_EQ(m, Match::kExact);
+  all = owners("https://b.shared.dev");  // wildcard only
+  ASSERT_EQ(all.size(), static_cast<size_t>(kWildcardSharers));
+  ids.clear();
+  for (const auto& [id, m] : all) {
+    EXPECT_EQ(m, Match::kWildcard);
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kWildcardSharers));
+  {
+    EpochManager::ReadGuard guard(&epochs_);
+    EXPECT_TRUE(table_.HostIsKnown("localhost"));
+    EXPECT_TRUE(table_.HostIsKnown("a.shared.dev"));
+    EXPECT_FALSE(table_.HostIsKnown("b.shared.dev"));  // wildcards don't count
+  }
+
+  // Remove the even tenants' origin: the odd ones keep theirs.
+  ops.clear();
+  for (int i = 0; i < kSharers; i += 2) {
+    ops.push_back(RmO(absl::StrCat("t", i), "http://localhost:3000"));
+  }
+  EXPECT_EQ(MustApply(ops).removed, static_cast<uint64_t>(kSharers / 2));
+  for (int i = 0; i < kSharers; ++i) {
+    ASSERT_EQ(Lookup(absl::StrCat("t", i), "http://localhost:3000"),
+              i % 2 == 0 ? Match::kNone : Match::kExact)
+        << i;
+  }
+  all = owners("http://localhost:3000");
+  ASSERT_EQ(all.size(), static_cast<size_t>(kSharers / 2));
+  ids.clear();
+  for (const auto& [id, m] : all) {
+    EXPECT_EQ(table_.TenantName(id).size() > 0, true);
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kSharers / 2));
+  for (TenantId id : ids) {
+    int n = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(table_.TenantName(id).substr(1), &n));
+    EXPECT_EQ(n % 2, 1);
+  }
+  // Removing whole tenants (RemoveOwnersPending rehashes by key and owner).
+  ops.clear();
+  for (int i = 1; i < kSharers; i += 4)
+    ops.push_back(RmT(absl::StrCat("t", i)));
+  MustApply(ops);
+  EXPECT_EQ(owners("http://localhost:3000").size(),
+            static_cast<size_t>(kSharers / 4));
+  EXPECT_EQ(Lookup("t3", "http://localhost:3000"), Match::kExact);
+  EXPECT_EQ(Lookup("t1", "http://localhost:3000"), Match::kNone);
 }
 
 }  // namespace
