@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -80,6 +81,17 @@ struct Policy {
   std::vector<RouteClass> routes;
 
   bool operator==(const Policy& other) const;
+
+  // Hashes every field, consistent with operator== (absl::Hash<Policy>).
+  template <typename H>
+  friend H AbslHashValue(H h, const Policy& p) {
+    return H::combine(std::move(h), p.allowed_methods, p.allowed_headers,
+                      p.exposed_headers, p.allow_credentials, p.max_age_seconds,
+                      p.public_origin, p.allow_null_origin,
+                      p.allow_private_network, p.enforce_websocket_origin,
+                      p.enforce_unsafe_methods, p.forward_refused_preflight,
+                      p.production, p.allow_dev_origins, p.routes);
+  }
 };
 
 // corsd.v1.RouteClass: requests whose path (before any "?") starts with
@@ -89,6 +101,11 @@ struct RouteClass {
   Policy policy;
 
   bool operator==(const RouteClass& other) const = default;
+
+  template <typename H>
+  friend H AbslHashValue(H h, const RouteClass& r) {
+    return H::combine(std::move(h), r.path_prefix, r.policy);
+  }
 };
 
 // True when `s` is a non-empty RFC 9110 token (tchar: ALPHA DIGIT and

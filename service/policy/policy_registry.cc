@@ -7,14 +7,11 @@ namespace corsd::policy {
 PolicyRegistry::PolicyRegistry(table::EpochManager* epochs) : epochs_(epochs) {}
 
 PolicyRegistry::~PolicyRegistry() {
+  // Every held policy is in interned_ exactly once (slots may share).
+  for (const auto& [policy, refs] : interned_) delete policy;
   for (std::atomic<Chunk*>& c : chunks_) {
     // relaxed: no reader may be active during destruction.
-    Chunk* chunk = c.load(std::memory_order_relaxed);
-    if (chunk == nullptr) continue;
-    for (Slot& slot : chunk->slots) {
-      delete slot.load(std::memory_order_relaxed);
-    }
-    delete chunk;
+    delete c.load(std::memory_order_relaxed);
   }
 }
 
@@ -47,12 +44,26 @@ absl::Status PolicyRegistry::Set(table::TenantId id,
     // release: readers that see the pointer see the zeroed slots.
     entry.store(chunk, std::memory_order_release);
   }
-  // acq_rel: release publishes the new policy's contents to readers; the
+  // Intern: share an equal held policy, else hold this one. The count is
+  // taken before the old one is dropped, so re-setting an equal policy never
+  // retires the shared one.
+  const CompiledPolicy* installed;
+  auto it = interned_.find(policy.get());
+  if (it != interned_.end()) {
+    installed = it->first;
+    ++it->second;
+    policy.reset();  // never published: no reader can hold it
+  } else {
+    installed = policy.release();
+    interned_.emplace(installed, 1);
+  }
+  // acq_rel: release publishes the new policy's contents to readers (a
+  // shared one was published before, and release still orders it); the
   // acquire half is not needed by the single writer but is harmless.
   const CompiledPolicy* old = chunk->slots[id % kChunkSize].exchange(
-      policy.release(), std::memory_order_acq_rel);
+      installed, std::memory_order_acq_rel);
   if (old != nullptr) {
-    epochs_->RetireObject(const_cast<CompiledPolicy*>(old));
+    Unref(old);
   } else {
     // relaxed: a statistic read by the writer side only.
     size_.fetch_add(1, std::memory_order_relaxed);
@@ -70,11 +81,20 @@ bool PolicyRegistry::Remove(table::TenantId id) {
   const CompiledPolicy* old = chunk->slots[id % kChunkSize].exchange(
       nullptr, std::memory_order_acq_rel);
   if (old == nullptr) return false;
-  epochs_->RetireObject(const_cast<CompiledPolicy*>(old));
+  Unref(old);
   // relaxed: a statistic read by the writer side only.
   size_.fetch_sub(1, std::memory_order_relaxed);
   epochs_->Reclaim();
   return true;
+}
+
+void PolicyRegistry::Unref(const CompiledPolicy* policy) {
+  auto it = interned_.find(policy);
+  // Every slot's policy is interned (invariant); a miss would be a bug.
+  if (it == interned_.end() || --it->second > 0) return;
+  interned_.erase(it);
+  // Readers that loaded it before the slot changed may still hold it.
+  epochs_->RetireObject(const_cast<CompiledPolicy*>(policy));
 }
 
 size_t PolicyRegistry::size() const {

@@ -7,6 +7,14 @@
 // growth never copies and never blocks readers. A replaced or removed policy
 // is retired through the EpochManager and freed once no reader can hold it.
 //
+// Sharing: tenants whose policies are equal (same source Policy, hence the
+// same compiled rules, since Validate is pure) share one CompiledPolicy. Set
+// interns the policy it is given: when an equal one is already held, the new
+// one is dropped and the slot points at the held one. The writer keeps a
+// reference count per held policy (writer-side only, in `interned_`); a
+// policy is retired only when no tenant uses it any more. Readers never see
+// the counts: they load a raw pointer, as before.
+//
 // Thread safety / invariants:
 //   * Readers call Find inside an EpochManager::ReadGuard of the manager the
 //     registry was built with; they take no lock, allocate nothing and write
@@ -28,6 +36,8 @@
 #include <cstddef>
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "service/policy/policy.h"
 #include "service/table/epoch.h"
@@ -58,15 +68,20 @@ class PolicyRegistry {
 
   // ---- Writer side: serialized by the caller ----
 
-  // Installs `policy` for `id`, replacing (and retiring) any previous one.
+  // Installs `policy` for `id`, replacing any previous one (retired once no
+  // other tenant uses it). When a policy equal to `policy` is already held
+  // for another tenant, that one is shared and `policy` is freed.
   // Errors: InvalidArgument when `policy` is null or `id` is kNoTenant or
   // >= kMaxTenants (the message names the id); nothing changes then.
   absl::Status Set(table::TenantId id,
                    std::unique_ptr<const CompiledPolicy> policy);
-  // Removes and retires the tenant's policy. Returns whether one was set.
+  // Removes the tenant's policy (retired once no other tenant uses it).
+  // Returns whether one was set.
   bool Remove(table::TenantId id);
   // Number of tenants with a policy (writer's view).
   size_t size() const;
+  // Number of distinct policies held (writer side only).
+  size_t distinct_policies() const { return interned_.size(); }
 
  private:
   using Slot = std::atomic<const CompiledPolicy*>;
@@ -74,7 +89,25 @@ class PolicyRegistry {
     std::array<Slot, kChunkSize> slots{};
   };
 
+  // Hash and equality of held policies by their source Policy.
+  struct SourceHash {
+    size_t operator()(const CompiledPolicy* p) const {
+      return absl::Hash<Policy>()(p->source());
+    }
+  };
+  struct SourceEq {
+    bool operator()(const CompiledPolicy* a, const CompiledPolicy* b) const {
+      return a == b || a->source() == b->source();
+    }
+  };
+
+  // Drops one tenant's use of `policy`; retires it when it was the last.
+  void Unref(const CompiledPolicy* policy);
+
   table::EpochManager* const epochs_;
+  // Writer-only: every held policy -> number of slots pointing at it.
+  absl::flat_hash_map<const CompiledPolicy*, size_t, SourceHash, SourceEq>
+      interned_;
   std::array<std::atomic<Chunk*>, kMaxChunks> chunks_{};
   std::atomic<size_t> size_{0};
 };

@@ -49,6 +49,49 @@ TEST(PolicyRegistryTest, GrowsAcrossChunks) {
   EXPECT_EQ(reg.size(), 4u);
 }
 
+TEST(PolicyRegistryTest, EqualPoliciesShareOneCompiledPolicy) {
+  table::EpochManager epochs;
+  PolicyRegistry reg(&epochs);
+  ASSERT_TRUE(reg.Set(1, Make(600)).ok());
+  ASSERT_TRUE(reg.Set(2, Make(600)).ok());
+  ASSERT_TRUE(reg.Set(3, Make(30)).ok());
+  EXPECT_EQ(reg.size(), 3u);
+  EXPECT_EQ(reg.distinct_policies(), 2u);
+  {
+    table::EpochManager::ReadGuard guard(&epochs);
+    ASSERT_NE(reg.Find(1), nullptr);
+    EXPECT_EQ(reg.Find(1), reg.Find(2));
+    EXPECT_NE(reg.Find(1), reg.Find(3));
+  }
+  // Re-setting an equal policy keeps the shared one.
+  ASSERT_TRUE(reg.Set(1, Make(600)).ok());
+  EXPECT_EQ(reg.distinct_policies(), 2u);
+  // Changing one tenant does not change the other.
+  ASSERT_TRUE(reg.Set(1, Make(900)).ok());
+  EXPECT_EQ(reg.distinct_policies(), 3u);
+  {
+    table::EpochManager::ReadGuard guard(&epochs);
+    EXPECT_EQ(reg.Find(1)->source().max_age_seconds, 900u);
+    EXPECT_EQ(reg.Find(2)->source().max_age_seconds, 600u);
+  }
+  // Tenant 1 now shares tenant 2's again; removing one keeps the other's.
+  ASSERT_TRUE(reg.Set(1, Make(600)).ok());
+  EXPECT_EQ(reg.distinct_policies(), 2u);
+  EXPECT_TRUE(reg.Remove(2));
+  EXPECT_EQ(reg.distinct_policies(), 2u);
+  epochs.Reclaim();
+  {
+    table::EpochManager::ReadGuard guard(&epochs);
+    EXPECT_EQ(reg.Find(2), nullptr);
+    ASSERT_NE(reg.Find(1), nullptr);
+    EXPECT_EQ(reg.Find(1)->source().max_age_seconds, 600u);
+  }
+  EXPECT_TRUE(reg.Remove(1));
+  EXPECT_TRUE(reg.Remove(3));
+  EXPECT_EQ(reg.size(), 0u);
+  EXPECT_EQ(reg.distinct_policies(), 0u);
+}
+
 TEST(PolicyRegistryTest, RefusesBadIdsAndNull) {
   table::EpochManager epochs;
   PolicyRegistry reg(&epochs);

@@ -55,12 +55,22 @@ class TableLoader final : public LoadSink {
   explicit TableLoader(table::OriginTable* table) : table_(table) {}
   ~TableLoader() override { Join(); }
 
+  // A policy byte-equal to an earlier tenant's is not parsed or compiled
+  // again (it would validate the same): the tenant keeps only id and bytes
+  // (compiled stays null) and LoadAll shares the earlier one's, so startup
+  // never holds one compiled copy per tenant.
   absl::Status OnTenant(absl::string_view id,
                         absl::string_view policy_bytes) override {
     PreparedTenant tenant;
-    if (absl::Status s = CompileStoredPolicy(id, policy_bytes, &tenant);
-        !s.ok()) {
-      return s;
+    if (seen_.contains(policy_bytes)) {
+      tenant.id = std::string(id);
+      tenant.policy_bytes = std::string(policy_bytes);
+    } else {
+      if (absl::Status s = CompileStoredPolicy(id, policy_bytes, &tenant);
+          !s.ok()) {
+        return s;
+      }
+      seen_.insert(tenant.policy_bytes);
     }
     ops_.push_back({table::Op::Kind::kAddTenant, std::string(id), ""});
     tenants.push_back(std::move(tenant));
@@ -112,6 +122,7 @@ class TableLoader final : public LoadSink {
   }
 
   table::OriginTable* const table_;
+  absl::flat_hash_set<std::string> seen_;  // policy bytes compiled so far
   size_t chunk_limit_ = kLoadChunkOps;
   std::vector<table::Op> ops_;
   std::vector<table::Op> loading_;  // owned by worker_ while it runs
@@ -154,16 +165,74 @@ absl::Status CatalogImpl::LoadAll() {
   table::EpochManager::ReadGuard guard(epochs_);
   for (PreparedTenant& t : loader.tenants) {
     const table::TenantId id = table_->FindTenant(t.id);
+    if (t.compiled == nullptr) {
+      // Byte-equal to an earlier tenant's policy (see TableLoader), which is
+      // interned by now: recompile its model (the registry shares the held
+      // one and frees this copy at once).
+      const auto it = policies_.find(t.policy_bytes);
+      if (it == policies_.end()) {
+        return absl::InternalError(absl::StrCat(
+            "tenant \"", t.id, "\": its policy was not loaded before it"));
+      }
+      auto compiled = policy::Validate(it->second->model);
+      if (!compiled.ok()) {
+        return absl::DataLossError(absl::StrCat(
+            "stored policy of tenant \"", t.id,
+            "\" does not validate: ", compiled.status().message()));
+      }
+      t.compiled = *std::move(compiled);
+    }
     if (absl::Status s = registry_->Set(id, std::move(t.compiled)); !s.ok()) {
       return absl::DataLossError(absl::StrCat(
           "tenant \"", t.id, "\" cannot be registered: ", s.message()));
     }
-    tenants_[t.id] =
-        TenantState{std::move(t.policy_proto), std::move(t.policy)};
+    PutTenantStateLocked(t.id, t);
   }
   applied_revision_.store(*revision, std::memory_order_release);
   caught_up_at_ms_.store(SteadyMillis(), std::memory_order_relaxed);
   return absl::OkStatus();
+}
+
+void CatalogImpl::PutTenantStateLocked(const std::string& id,
+                                       PreparedTenant& tenant) {
+  std::shared_ptr<const TenantPolicy> shared;
+  if (auto it = policies_.find(tenant.policy_bytes); it != policies_.end()) {
+    shared = it->second;
+  } else {
+    auto made = std::make_shared<TenantPolicy>();
+    made->bytes = std::move(tenant.policy_bytes);
+    made->proto = std::move(tenant.policy_proto);
+    made->model = std::move(tenant.policy);
+    made->model.allowed_methods.shrink_to_fit();
+    made->model.allowed_headers.shrink_to_fit();
+    made->model.exposed_headers.shrink_to_fit();
+    made->model.routes.shrink_to_fit();
+    shared = made;
+    policies_.emplace(absl::string_view(shared->bytes), shared);
+  }
+  TenantState& state = tenants_[id];
+  std::shared_ptr<const TenantPolicy> old = std::move(state.policy);
+  state.policy = std::move(shared);
+  ReleasePolicyLocked(std::move(old));
+}
+
+void CatalogImpl::EraseTenantStateLocked(const std::string& id) {
+  auto it = tenants_.find(id);
+  if (it == tenants_.end()) return;
+  std::shared_ptr<const TenantPolicy> old = std::move(it->second.policy);
+  tenants_.erase(it);
+  ReleasePolicyLocked(std::move(old));
+}
+
+void CatalogImpl::ReleasePolicyLocked(
+    std::shared_ptr<const TenantPolicy> policy) {
+  if (policy == nullptr) return;
+  auto it = policies_.find(absl::string_view(policy->bytes));
+  policy.reset();
+  // Only the interning map holds it now: no tenant uses it.
+  if (it != policies_.end() && it->second.use_count() == 1) {
+    policies_.erase(it);
+  }
 }
 
 std::string CatalogImpl::ApiHostOwner(absl::string_view host) const {
@@ -180,7 +249,7 @@ void CatalogImpl::CheckExistingEntriesLocked(const PreparedTenant& tenant,
       tenant.policy.allow_dev_origins) {
     return;
   }
-  const policy::Policy& old = it->second.model;
+  const policy::Policy& old = it->second.policy->model;
   if (old.production && !old.allow_dev_origins) return;  // already checked
   for (EntryKind kind : {EntryKind::kOrigin, EntryKind::kWildcard}) {
     std::string after;
@@ -229,7 +298,7 @@ uint64_t CatalogImpl::CheckStateLocked(
       if (auto it = put.find(op.tenant); it != put.end()) {
         last_policy = it->second;
       } else if (auto jt = tenants_.find(op.tenant); jt != tenants_.end()) {
-        last_policy = &jt->second.model;
+        last_policy = &jt->second.policy->model;
       }
     }
     if (last_policy == nullptr) {
@@ -387,7 +456,9 @@ table::ApplyResult CatalogImpl::ApplyLocked(
     std::abort();
   }
   for (const Mutation& m : batch) {
-    if (m.type == Mutation::Type::kDeleteTenant) tenants_.erase(m.tenant);
+    if (m.type == Mutation::Type::kDeleteTenant) {
+      EraseTenantStateLocked(m.tenant);
+    }
   }
   for (table::TenantId id : removed_ids) {
     if (id != table::kNoTenant) registry_->Remove(id);
@@ -402,8 +473,7 @@ table::ApplyResult CatalogImpl::ApplyLocked(
                      id.c_str(), std::string(s.message()).c_str());
         std::abort();
       }
-      tenants_[id] =
-          TenantState{std::move(tenant.policy_proto), std::move(tenant.policy)};
+      PutTenantStateLocked(id, tenant);
     }
   }
   applied_revision_.store(revision, std::memory_order_release);

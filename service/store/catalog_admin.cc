@@ -143,7 +143,7 @@ absl::StatusOr<corsd::v1::TenantInfo> CatalogImpl::GetTenant(
           "\" does not exist"));
     }
     info.mutable_tenant()->set_id(it->first);
-    *info.mutable_tenant()->mutable_policy() = it->second.proto;
+    *info.mutable_tenant()->mutable_policy() = it->second.policy->proto;
   }
   const table::TableStats stats = table_->TenantStats(request.id());
   info.set_origins(stats.origins);
@@ -167,7 +167,7 @@ absl::StatusOr<corsd::v1::ListTenantsResponse> CatalogImpl::ListTenants(
     for (; it != tenants_.end() && response.tenants_size() < int(*size); ++it) {
       corsd::v1::TenantInfo* info = response.add_tenants();
       info->mutable_tenant()->set_id(it->first);
-      *info->mutable_tenant()->mutable_policy() = it->second.proto;
+      *info->mutable_tenant()->mutable_policy() = it->second.policy->proto;
     }
     if (it != tenants_.end() && response.tenants_size() > 0) {
       response.set_next_page_token(MakePageToken(

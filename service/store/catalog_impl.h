@@ -7,6 +7,10 @@
 //   * mu_ serializes every writer: local writes and the follower's applies.
 //     tenants_ mirrors the tenants of the table and registry and is guarded
 //     by mu_. Table and registry writes happen only under mu_.
+//   * Tenants with byte-equal serialized policies share one TenantPolicy
+//     (proto as written + core model), interned in policies_ (guarded by
+//     mu_; each entry is dropped when its last tenant goes). Only writers,
+//     under mu_, touch the shared_ptr counts.
 //   * applied_revision_ is written under mu_ (release: a reader of the
 //     revision then sees the state it names in tenants_ once it takes mu_)
 //     and read anywhere (acquire).
@@ -26,6 +30,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "service/policy/policy_registry.h"
@@ -85,10 +90,27 @@ class CatalogImpl final : public Catalog {
                                     const std::string& deleted, bool dry_run);
 
  private:
-  struct TenantState {
-    corsd::v1::Policy proto;
-    policy::Policy model;
+  // One distinct policy, shared by every tenant whose serialized policy is
+  // `bytes`. Immutable once interned.
+  struct TenantPolicy {
+    std::string bytes;        // serialized corsd.v1.Policy (intern key)
+    corsd::v1::Policy proto;  // as written
+    policy::Policy model;     // the core model (R16 checks)
   };
+  struct TenantState {
+    std::shared_ptr<const TenantPolicy> policy;  // never null
+  };
+
+  // Sets tenants_[id] to `tenant`'s policy, sharing an interned equal one
+  // (moves from `tenant`'s policy fields); releases the tenant's old policy.
+  void PutTenantStateLocked(const std::string& id, PreparedTenant& tenant)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Erases tenants_[id] (if present) and releases its policy.
+  void EraseTenantStateLocked(const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops one use of `policy`; un-interns it when no tenant uses it.
+  void ReleasePolicyLocked(std::shared_ptr<const TenantPolicy> policy)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Checks prepared items against the current state; returns the number of
   // tenants `tenants` creates.
@@ -127,6 +149,9 @@ class CatalogImpl final : public Catalog {
 
   mutable absl::Mutex mu_;
   absl::btree_map<std::string, TenantState> tenants_ ABSL_GUARDED_BY(mu_);
+  // Interned policies by serialized bytes (keys view TenantPolicy::bytes).
+  absl::flat_hash_map<absl::string_view, std::shared_ptr<const TenantPolicy>>
+      policies_ ABSL_GUARDED_BY(mu_);
   // Retry pauses after a lost commit (shared stores); used by writers only,
   // which hold mu_ when they draw from it.
   absl::BitGen jitter_;

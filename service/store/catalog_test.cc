@@ -565,5 +565,48 @@ TEST(Catalog, ForeignDataFileIsRefusedAtOpen) {
   EXPECT_NE(store.status().message().find("corsd.db"), std::string::npos);
 }
 
+// Tenants with equal policies share one compiled policy (and one catalog
+// copy), live and after a reload; changing or deleting one leaves the other.
+TEST(Catalog, EqualPoliciesAreSharedAndIndependent) {
+  TempDir dir;
+  auto policy_of = [](Node& node, const std::string& id) {
+    v1::GetTenantRequest get;
+    get.set_id(id);
+    auto info = node.catalog->GetTenant(get);
+    EXPECT_TRUE(info.ok()) << info.status();
+    return info.ok() ? info->tenant().policy() : v1::Policy();
+  };
+  auto compiled = [](Node& node, const std::string& id) {
+    table::EpochManager::ReadGuard guard(&node.epochs);
+    return node.registry.Find(node.table.FindTenant(id));
+  };
+  {
+    Node node(dir.path());
+    for (const char* id : {"a", "b", "c"}) {
+      ASSERT_TRUE(node.catalog->PutTenant(PutReq(id)).ok());
+    }
+    EXPECT_EQ(node.registry.distinct_policies(), 1u);
+    EXPECT_EQ(compiled(node, "a"), compiled(node, "b"));
+    // Changing one does not change the others.
+    ASSERT_TRUE(node.catalog->PutTenant(PutReq("a", true)).ok());
+    EXPECT_TRUE(policy_of(node, "a").production());
+    EXPECT_FALSE(policy_of(node, "b").production());
+    EXPECT_NE(compiled(node, "a"), compiled(node, "b"));
+    EXPECT_EQ(node.registry.distinct_policies(), 2u);
+    // Deleting one keeps the others' policy.
+    v1::DeleteTenantRequest del;
+    del.set_id("b");
+    ASSERT_TRUE(node.catalog->DeleteTenant(del).ok());
+    EXPECT_EQ(policy_of(node, "c").allowed_methods(0), "PATCH");
+    EXPECT_NE(compiled(node, "c"), nullptr);
+  }
+  Node node(dir.path());  // reload: byte-equal stored policies share too
+  ASSERT_TRUE(node.catalog->PutTenant(PutReq("d")).ok());
+  EXPECT_EQ(node.registry.distinct_policies(), 2u);
+  EXPECT_EQ(compiled(node, "c"), compiled(node, "d"));
+  EXPECT_TRUE(policy_of(node, "a").production());
+  EXPECT_FALSE(policy_of(node, "c").production());
+  EXPECT_EQ(node.registry.size(), 3u);
+}
 }  // namespace
 }  // namespace corsd::store
