@@ -271,8 +271,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (!decision_server.ok()) return decision_server.status();
   impl->decision_server = *std::move(decision_server);
 
-  // Admin: its own sync threads (not bounded by --threads, which sizes the
-  // decision path) and room for 100000-item import chunks.
+  // Admin: its own sync threads (gRPC's default pollers, not --threads,
+  // which sizes the decision path) and room for 100000-item import chunks.
   ServerOptions admin_transport = config.transport;
   admin_transport.threads = 0;
   admin_transport.max_receive_message_bytes = std::max(

@@ -1,7 +1,6 @@
 #include "service/rpc/server_options.h"
 
 #include <grpc/grpc.h>
-#include <grpcpp/resource_quota.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -62,9 +61,15 @@ void ApplyServerOptions(const ServerOptions& o, grpc::ServerBuilder* builder) {
   builder->SetMaxReceiveMessageSize(o.max_receive_message_bytes);
   builder->SetMaxSendMessageSize(o.max_send_message_bytes);
   if (o.threads > 0) {
-    grpc::ResourceQuota quota("corsd");
-    quota.SetMaxThreads(o.threads);
-    builder->SetResourceQuota(quota);
+    // Pollers, not a ResourceQuota thread cap: on gRPC 1.51 the cap rejects
+    // calls (RESOURCE_EXHAUSTED) when every thread is busy; pollers only set
+    // how many threads wait for calls, and busy load still adds threads.
+    builder->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
+                                 1);
+    builder->SetSyncServerOption(
+        grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, o.threads);
+    builder->SetSyncServerOption(
+        grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, o.threads);
   }
 }
 

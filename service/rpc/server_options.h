@@ -10,7 +10,8 @@
 // idle long-lived stream holds no thread. On this build (gRPC 1.51) the sync
 // unary path served 1.7x-3x the callback API's median calls/s at 64 in
 // flight with a lower p50; per-core completion queues came out level with
-// sync (within the noise) for far more code. `threads` bounds the sync pool.
+// sync (within the noise) for far more code. `threads` sets how many sync
+// threads wait for calls; it is not a cap (see ServerOptions::threads).
 //
 // Defaults and why:
 //   * max_concurrent_streams 1024: a gateway multiplexes many checks on one
@@ -41,9 +42,12 @@
 namespace corsd::rpc {
 
 struct ServerOptions {
-  // Upper bound on the threads the sync API may run handlers on
-  // (grpc::ResourceQuota::SetMaxThreads); a call that finds every thread busy
-  // waits for one. 0 leaves gRPC's default (grown on demand, unbounded).
+  // Threads the sync server keeps polling for calls (its minimum and maximum
+  // pollers, one completion queue). Not a cap: a call arriving while every
+  // thread is busy gets a new thread from gRPC, and idle threads beyond
+  // `threads` exit. (gRPC 1.51's only cap, ResourceQuota::SetMaxThreads,
+  // fails such a call with RESOURCE_EXHAUSTED instead of queueing it, so it
+  // is not used.) 0 leaves gRPC's defaults (1 to 2 pollers).
   int threads = 0;
   // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS advertised to each client.
   int max_concurrent_streams = 1024;
@@ -67,8 +71,8 @@ struct ServerOptions {
 // 1 KiB..1 GiB, ping settings >= 0).
 absl::Status ValidateServerOptions(const ServerOptions& options);
 
-// Applies `options` to `builder` (channel arguments, message sizes, resource
-// quota). Call before BuildAndStart. `options` should have passed
+// Applies `options` to `builder` (channel arguments, message sizes, sync
+// server pollers). Call before BuildAndStart. `options` should have passed
 // ValidateServerOptions; out-of-range values are passed to gRPC as given.
 void ApplyServerOptions(const ServerOptions& options,
                         grpc::ServerBuilder* builder);
