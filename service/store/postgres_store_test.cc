@@ -71,8 +71,10 @@ class Postgres : public ::testing::Test {
 
   void SetUp() override {
     if (url_->empty()) {
-      GTEST_SKIP() << "scripts/postgres.sh could not start PostgreSQL "
-                      "(needs the Debian postgresql package)";
+      // A failure, not a skip: the script installs PostgreSQL itself, so a
+      // server that does not start is a broken test setup to be seen.
+      FAIL() << "scripts/postgres.sh could not start PostgreSQL (it installs "
+                "the Debian postgresql package with apt-get when missing)";
     }
     // A fresh database per test.
     const std::string name = absl::AsciiStrToLower(absl::StrCat(
