@@ -5,34 +5,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/policy/policy.h"
 
 namespace corsd::http {
 namespace {
-
-// RFC 9110 tchar.
-bool IsTokenChar(char c) {
-  if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::string Shown(absl::string_view value) {
   constexpr size_t kShown = 64;
@@ -105,12 +81,10 @@ absl::Status ParseOriginalRequest(const httplib::Request& request,
         absl::StrCat("header X-Original-Method is ", Shown(out->method),
                      "; expected an HTTP method of 1 to 32 token characters"));
   }
-  for (char c : out->method) {
-    if (!IsTokenChar(c)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("header X-Original-Method is ", Shown(out->method),
-                       "; expected an HTTP method (token characters only)"));
-    }
+  if (!policy::IsHttpToken(out->method)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("header X-Original-Method is ", Shown(out->method),
+                     "; expected an HTTP method (token characters only)"));
   }
 
   absl::Status s;
