@@ -9,35 +9,15 @@
 
 #include "benchmark/benchmark.h"
 #include "service/origin/origin.h"
-
-namespace {
-
-// Relaxed: a counter read only after the measured loop, on the same thread.
-std::atomic<int64_t> g_allocations{0};
-
-}  // namespace
-
-__attribute__((noinline)) void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-// All out of line, so GCC does not see free() applied to operator new's result
-// (-Wmismatched-new-delete): they are a matching malloc/free pair here.
-__attribute__((noinline)) void operator delete(void* p) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "service/testing/alloc_counter.h"
 
 namespace corsd::origin {
 namespace {
 
 void SetAllocCounter(benchmark::State& state, int64_t before) {
   state.counters["allocs_per_op"] = benchmark::Counter(
-      static_cast<double>(g_allocations.load(std::memory_order_relaxed) -
-                          before) /
+      static_cast<double>(
+          static_cast<int64_t>(corsd::testing::AllocationCount()) - before) /
       static_cast<double>(state.iterations()));
 }
 
@@ -45,7 +25,8 @@ void BM_CheckOriginHeader(benchmark::State& state, const char* input) {
   const std::string value = input;  // heap copy: not a compile-time constant
   OriginParts parts;
   HeaderCheck result = HeaderCheck::kEmpty;
-  const int64_t before = g_allocations.load(std::memory_order_relaxed);
+  const int64_t before =
+      static_cast<int64_t>(corsd::testing::AllocationCount());
   for (auto _ : state) {
     result = CheckOriginHeader(value, &parts);
     benchmark::DoNotOptimize(result);
@@ -59,7 +40,8 @@ void BM_CheckOriginHeader(benchmark::State& state, const char* input) {
 
 void BM_CanonicalizeOrigin(benchmark::State& state, const char* input) {
   const std::string value = input;
-  const int64_t before = g_allocations.load(std::memory_order_relaxed);
+  const int64_t before =
+      static_cast<int64_t>(corsd::testing::AllocationCount());
   bool ok = false;
   for (auto _ : state) {
     absl::StatusOr<std::string> result = CanonicalizeOrigin(value);

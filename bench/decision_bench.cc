@@ -33,47 +33,7 @@
 #include "service/policy/policy_registry.h"
 #include "service/table/epoch.h"
 #include "service/table/origin_table.h"
-
-namespace {
-// relaxed: a counter read by the benchmarking thread only, between loops.
-std::atomic<uint64_t> g_allocs{0};
-}  // namespace
-
-// All out of line, so GCC does not see free() applied to operator new's
-// result (-Wmismatched-new-delete): they are a matching malloc/free pair.
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new[](std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void* operator new(std::size_t n,
-                                             const std::nothrow_t&) noexcept {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-__attribute__((noinline)) void* operator new[](std::size_t n,
-                                               const std::nothrow_t&) noexcept {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete[](void* p,
-                                                 std::size_t) noexcept {
-  std::free(p);
-}
+#include "service/testing/alloc_counter.h"
 
 namespace corsd::decision {
 namespace {
@@ -159,14 +119,14 @@ void RunDecide(benchmark::State& state, absl::string_view tenant,
       return;
     }
   }
-  const uint64_t before = g_allocs.load(std::memory_order_relaxed);
+  const uint64_t before = corsd::testing::AllocationCount();
   for (auto _ : state) {
     table::EpochManager::ReadGuard guard(w.epochs());
     w.engine().Decide(tenant, req, &d);
     benchmark::DoNotOptimize(d.header_count);
     benchmark::DoNotOptimize(d.headers[0].value.data());
   }
-  const uint64_t allocs = g_allocs.load(std::memory_order_relaxed) - before;
+  const uint64_t allocs = corsd::testing::AllocationCount() - before;
   state.counters["allocs_per_op"] = benchmark::Counter(
       static_cast<double>(allocs), benchmark::Counter::kAvgIterations);
 }

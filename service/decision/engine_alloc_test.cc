@@ -11,25 +11,7 @@
 #include "gtest/gtest.h"
 #include "service/decision/engine.h"
 #include "service/decision/testing/fixture.h"
-
-namespace {
-// relaxed: counted and read on the test thread only.
-std::atomic<uint64_t> g_allocs{0};
-}  // namespace
-
-// Out of line so GCC does not pair free() with an inlined operator new
-// (-Wmismatched-new-delete): they are a matching malloc/free pair.
-__attribute__((noinline)) void* operator new(std::size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((noinline)) void operator delete(void* p) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "service/testing/alloc_counter.h"
 
 namespace corsd::decision {
 namespace {
@@ -41,9 +23,9 @@ uint64_t AllocsOfDecide(const testing::World& w, absl::string_view tenant,
   const Request req = owned.View();
   Decision d;
   w.engine().Decide(tenant, req, &d);  // warm: the thread's epoch slot
-  const uint64_t before = g_allocs.load(std::memory_order_relaxed);
+  const uint64_t before = corsd::testing::AllocationCount();
   w.engine().Decide(tenant, req, &d);
-  return g_allocs.load(std::memory_order_relaxed) - before;
+  return corsd::testing::AllocationCount() - before;
 }
 
 TEST(EngineAllocTest, DecideAllocatesNothing) {
@@ -83,10 +65,10 @@ TEST(EngineAllocTest, DecideAllocatesNothing) {
 
 TEST(EngineAllocTest, TheCounterSeesAllocations) {
   // Guards the test above against a counter that counts nothing.
-  const uint64_t before = g_allocs.load(std::memory_order_relaxed);
+  const uint64_t before = corsd::testing::AllocationCount();
   std::string* s = new std::string(100, 'x');
   delete s;
-  EXPECT_GE(g_allocs.load(std::memory_order_relaxed) - before, 1u);
+  EXPECT_GE(corsd::testing::AllocationCount() - before, 1u);
 }
 
 }  // namespace

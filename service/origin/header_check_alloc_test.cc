@@ -8,25 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "service/origin/origin.h"
-
-namespace {
-// Relaxed: read on the same thread that allocates.
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-__attribute__((noinline)) void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-// All out of line, so GCC does not see free() applied to operator new's result
-// (-Wmismatched-new-delete): they are a matching malloc/free pair here.
-__attribute__((noinline)) void operator delete(void* p) noexcept {
-  std::free(p);
-}
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "service/testing/alloc_counter.h"
 
 namespace corsd::origin {
 namespace {
@@ -51,20 +33,20 @@ TEST(HeaderCheckAllocTest, NeverAllocates) {
                                 "http://[zz]"};
   for (const std::string& input : inputs) {
     OriginParts parts;
-    const long before = g_allocations.load(std::memory_order_relaxed);
+    const long before = static_cast<long>(corsd::testing::AllocationCount());
     const HeaderCheck check = CheckOriginHeader(input, &parts);
-    const long after = g_allocations.load(std::memory_order_relaxed);
+    const long after = static_cast<long>(corsd::testing::AllocationCount());
     EXPECT_EQ(after - before, 0)
         << input.substr(0, 40) << " (" << HeaderCheckName(check) << ")";
   }
 }
 
 TEST(HeaderCheckAllocTest, CounterWorks) {
-  const long before = g_allocations.load(std::memory_order_relaxed);
+  const long before = static_cast<long>(corsd::testing::AllocationCount());
   // A direct call: unlike a new-expression it may not be elided.
   void* p = ::operator new(64);
   ::operator delete(p);
-  EXPECT_EQ(g_allocations.load(std::memory_order_relaxed) - before, 1);
+  EXPECT_EQ(static_cast<long>(corsd::testing::AllocationCount()) - before, 1);
 }
 
 }  // namespace
