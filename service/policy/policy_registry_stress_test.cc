@@ -13,35 +13,57 @@
 namespace corsd::policy {
 namespace {
 
+// Three readers that Find policies across [0, tenants) until Stop(), and
+// count every policy whose max-age disagrees with its formatted value or
+// whose max-age % modulus differs from the tenant id % modulus (the writers
+// encode that residue, so a torn or foreign policy is caught).
+class Readers {
+ public:
+  Readers(table::EpochManager* epochs, const PolicyRegistry* reg,
+          table::TenantId tenants, uint32_t modulus) {
+    for (int t = 0; t < 3; ++t) {
+      threads_.emplace_back([=, this] {
+        uint64_t n = 0;
+        table::TenantId id = t;
+        while (!stop_.load(std::memory_order_relaxed)) {
+          table::EpochManager::ReadGuard guard(epochs);
+          const CompiledPolicy* p = reg->Find(id);
+          if (p != nullptr) {
+            const uint32_t age = p->source().max_age_seconds;
+            if (p->defaults().max_age_value != std::to_string(age) ||
+                age % modulus != id % modulus) {
+              bad_.fetch_add(1, std::memory_order_relaxed);
+            }
+          }
+          id = (id * 7 + 13) % tenants;
+          ++n;
+        }
+        reads_.fetch_add(n, std::memory_order_relaxed);
+      });
+    }
+  }
+  // Stops and joins the readers.
+  void Stop() {
+    stop_.store(true);
+    for (std::thread& r : threads_) r.join();
+    threads_.clear();
+  }
+  ~Readers() { Stop(); }
+  uint64_t bad() const { return bad_.load(); }
+  uint64_t reads() const { return reads_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> bad_{0};
+  std::atomic<uint64_t> reads_{0};
+  std::vector<std::thread> threads_;
+};
+
 TEST(PolicyRegistryStressTest, ReadersNeverSeeAPartialPolicy) {
   table::EpochManager epochs;
   PolicyRegistry reg(&epochs);
   constexpr table::TenantId kTenants = 3 * PolicyRegistry::kChunkSize;
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> bad{0};
-  std::atomic<uint64_t> reads{0};
-  std::vector<std::thread> readers;
-  for (int t = 0; t < 3; ++t) {
-    readers.emplace_back([&, t] {
-      uint64_t n = 0;
-      table::TenantId id = t;
-      while (!stop.load(std::memory_order_relaxed)) {
-        table::EpochManager::ReadGuard guard(&epochs);
-        const CompiledPolicy* p = reg.Find(id);
-        if (p != nullptr) {
-          // Each version's max-age and its formatted value agree.
-          const uint32_t age = p->source().max_age_seconds;
-          if (p->defaults().max_age_value != std::to_string(age) ||
-              age % 1000 != id % 1000) {
-            bad.fetch_add(1, std::memory_order_relaxed);
-          }
-        }
-        id = (id * 7 + 13) % kTenants;
-        ++n;
-      }
-      reads.fetch_add(n, std::memory_order_relaxed);
-    });
-  }
+  Readers readers(&epochs, &reg, kTenants, 1000);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(2);
   uint64_t writes = 0;
@@ -59,10 +81,9 @@ TEST(PolicyRegistryStressTest, ReadersNeverSeeAPartialPolicy) {
       ++writes;
     }
   }
-  stop.store(true);
-  for (std::thread& r : readers) r.join();
-  EXPECT_EQ(bad.load(), 0u);
-  EXPECT_GT(reads.load(), 0u);
+  readers.Stop();
+  EXPECT_EQ(readers.bad(), 0u);
+  EXPECT_GT(readers.reads(), 0u);
   EXPECT_GT(writes, 0u);
 }
 
@@ -70,31 +91,7 @@ TEST(PolicyRegistryStressTest, SharedPoliciesRetireOnlyWhenUnused) {
   table::EpochManager epochs;
   PolicyRegistry reg(&epochs);
   constexpr table::TenantId kTenants = 2 * PolicyRegistry::kChunkSize;
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> bad{0};
-  std::atomic<uint64_t> reads{0};
-  std::vector<std::thread> readers;
-  for (int t = 0; t < 3; ++t) {
-    readers.emplace_back([&, t] {
-      uint64_t n = 0;
-      table::TenantId id = t;
-      while (!stop.load(std::memory_order_relaxed)) {
-        table::EpochManager::ReadGuard guard(&epochs);
-        const CompiledPolicy* p = reg.Find(id);
-        if (p != nullptr) {
-          // A shared policy is one of this tenant's (id % 8 agrees).
-          const uint32_t age = p->source().max_age_seconds;
-          if (p->defaults().max_age_value != std::to_string(age) ||
-              age % 8 != id % 8) {
-            bad.fetch_add(1, std::memory_order_relaxed);
-          }
-        }
-        id = (id * 7 + 13) % kTenants;
-        ++n;
-      }
-      reads.fetch_add(n, std::memory_order_relaxed);
-    });
-  }
+  Readers readers(&epochs, &reg, kTenants, 8);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(2);
   uint64_t writes = 0;
@@ -113,10 +110,9 @@ TEST(PolicyRegistryStressTest, SharedPoliciesRetireOnlyWhenUnused) {
     }
     EXPECT_LE(reg.distinct_policies(), 32u);
   }
-  stop.store(true);
-  for (std::thread& r : readers) r.join();
-  EXPECT_EQ(bad.load(), 0u);
-  EXPECT_GT(reads.load(), 0u);
+  readers.Stop();
+  EXPECT_EQ(readers.bad(), 0u);
+  EXPECT_GT(readers.reads(), 0u);
   EXPECT_GT(writes, 0u);
 }
 
