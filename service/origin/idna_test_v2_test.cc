@@ -24,19 +24,6 @@ namespace {
 
 using testing::JsonValue;
 
-std::string Escape(absl::string_view s) {
-  std::string out;
-  for (char c : s) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      absl::StrAppendFormat(&out, "\\x%02X", u);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // True when `utf8` holds a code point the installed ICU does not know.
 bool HasCodePointUnknownToIcu(absl::string_view utf8) {
   for (size_t i = 0; i < utf8.size();) {
@@ -70,25 +57,28 @@ TEST(WptIdnaTestV2, EveryEntryAgrees) {
     // WPT skips the empty input: "https:///x" is not about IDNA.
     if (input.empty()) continue;
     const JsonValue* output = entry.Find("output");
-    ASSERT_NE(output, nullptr) << "entry without output: " << Escape(input);
+    ASSERT_NE(output, nullptr)
+        << "entry without output: " << testing::Printable(input);
     absl::StatusOr<std::string> got =
         CanonicalizeOrigin(absl::StrCat("https://", input, "/x"));
     ++checked;
     if (!output->is_null() && HasCodePointUnknownToIcu(input)) {
       ++newer_unicode;
-      EXPECT_FALSE(got.ok()) << "host \"" << Escape(input)
+      EXPECT_FALSE(got.ok()) << "host \"" << testing::Printable(input)
                              << "\" has a code point newer than ICU's "
                                 "Unicode: expected a refusal, got "
-                             << Escape(*got);
+                             << testing::Printable(*got);
     } else if (output->is_null()) {
       EXPECT_FALSE(got.ok())
-          << "host \"" << Escape(input) << "\" must fail, got " << Escape(*got);
+          << "host \"" << testing::Printable(input) << "\" must fail, got "
+          << testing::Printable(*got);
     } else if (!got.ok()) {
-      ADD_FAILURE() << "host \"" << Escape(input) << "\" must give \""
-                    << output->string_value() << "\": " << got.status();
+      ADD_FAILURE() << "host \"" << testing::Printable(input)
+                    << "\" must give \"" << output->string_value()
+                    << "\": " << got.status();
     } else {
       EXPECT_EQ(*got, absl::StrCat("https://", output->string_value()))
-          << "host \"" << Escape(input) << "\"";
+          << "host \"" << testing::Printable(input) << "\"";
     }
   }
   EXPECT_GT(checked, 2000);

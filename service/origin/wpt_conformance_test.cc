@@ -16,20 +16,6 @@ using testing::JsonValue;
 
 const std::string kWptDir = std::string(CORSD_SHARED_DIR) + "/testdata/wpt";
 
-// Printable form of a test input: non-printable bytes as \xNN.
-std::string Escape(absl::string_view s) {
-  std::string out;
-  for (char c : s) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      absl::StrAppendFormat(&out, "\\x%02X", u);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // Loads `file` from the WPT dir (NotFound when absent).
 absl::StatusOr<JsonValue> LoadWpt(absl::string_view file) {
   return testing::ReadJsonFile(absl::StrCat(kWptDir, "/", file));
@@ -56,18 +42,19 @@ TEST(WptUrlTestData, EveryEntryWithoutBaseAgrees) {
     const JsonValue* failure = entry.Find("failure");
     if (failure != nullptr && failure->bool_value()) {
       ++checked_failure;
-      EXPECT_FALSE(got.ok()) << "input \"" << Escape(input)
-                             << "\" must fail, got " << Escape(*got);
+      EXPECT_FALSE(got.ok())
+          << "input \"" << testing::Printable(input) << "\" must fail, got "
+          << testing::Printable(*got);
       continue;
     }
     // Every other entry parses; those with "origin" say to what.
-    EXPECT_TRUE(got.ok()) << "input \"" << Escape(input)
+    EXPECT_TRUE(got.ok()) << "input \"" << testing::Printable(input)
                           << "\" must parse: " << got.status();
     if (const JsonValue* origin = entry.Find("origin")) {
       ++checked_origin;
       if (got.ok()) {
         EXPECT_EQ(*got, origin->string_value())
-            << "input \"" << Escape(input) << "\"";
+            << "input \"" << testing::Printable(input) << "\"";
       }
     }
   }
@@ -84,19 +71,22 @@ TEST(WptToAscii, EveryEntryAgrees) {
     if (!entry.is_object()) continue;
     const std::string& input = entry.Find("input")->string_value();
     const JsonValue* output = entry.Find("output");
-    ASSERT_NE(output, nullptr) << "entry without output: " << Escape(input);
+    ASSERT_NE(output, nullptr)
+        << "entry without output: " << testing::Printable(input);
     absl::StatusOr<std::string> got =
         CanonicalizeOrigin(absl::StrCat("https://", input));
     ++checked;
     if (output->is_null()) {
       EXPECT_FALSE(got.ok())
-          << "host \"" << Escape(input) << "\" must fail, got " << Escape(*got);
+          << "host \"" << testing::Printable(input) << "\" must fail, got "
+          << testing::Printable(*got);
     } else if (!got.ok()) {
-      ADD_FAILURE() << "host \"" << Escape(input) << "\" must give \""
-                    << output->string_value() << "\": " << got.status();
+      ADD_FAILURE() << "host \"" << testing::Printable(input)
+                    << "\" must give \"" << output->string_value()
+                    << "\": " << got.status();
     } else {
       EXPECT_EQ(*got, absl::StrCat("https://", output->string_value()))
-          << "host \"" << Escape(input) << "\"";
+          << "host \"" << testing::Printable(input) << "\"";
     }
   }
   EXPECT_GE(checked, 87);

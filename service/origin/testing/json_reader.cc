@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace corsd::origin::testing {
 
@@ -274,6 +275,19 @@ absl::StatusOr<JsonValue> ReadJsonFile(const std::string& path) {
   std::stringstream contents;
   contents << file.rdbuf();
   return ParseJson(contents.str());
+}
+
+std::string Printable(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      absl::StrAppendFormat(&out, "\\x%02X", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 }  // namespace corsd::origin::testing

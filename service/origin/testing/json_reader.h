@@ -63,6 +63,10 @@ absl::StatusOr<JsonValue> ParseJson(absl::string_view text);
 // Reads and parses the file at `path`. NotFound when it cannot be opened.
 absl::StatusOr<JsonValue> ReadJsonFile(const std::string& path);
 
+// A test input in printable form for failure messages: control bytes
+// (< 0x20, 0x7f) as \xNN, everything else as is.
+std::string Printable(absl::string_view s);
+
 }  // namespace corsd::origin::testing
 
 #endif  // CORSD_SERVICE_ORIGIN_TESTING_JSON_READER_H_
