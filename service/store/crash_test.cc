@@ -1,8 +1,10 @@
 // Crash test (label: integration): the real corsd binary is killed with
 // SIGKILL at random moments while a client streams admin batches, then
 // restarted on the same --data-dir. After every restart, every acknowledged
-// batch is present in full and no batch is half applied. At least 20 kills,
-// bounded to about a minute.
+// batch is present in full and no batch is half applied. Every eighth batch
+// is large enough for the SQLite store's pending path (committed encoded,
+// folded into its table in the background), so kills also land mid-fold.
+// At least 20 kills, bounded to about a minute.
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -30,6 +32,10 @@ using corsd::testing::CorsdProcessOptions;
 
 constexpr int kKills = 20;
 constexpr int kOpsPerBatch = 50;
+// Above SqliteStoreOptions::fold_threshold (10000).
+constexpr int kLargeBatchOps = 12000;
+
+int OpsIn(int batch) { return batch % 8 == 7 ? kLargeBatchOps : kOpsPerBatch; }
 
 class AdminClient {
  public:
@@ -84,7 +90,7 @@ class AdminClient {
 
 v1::WriteEntriesRequest Batch(int n) {
   v1::WriteEntriesRequest req;
-  for (int j = 0; j < kOpsPerBatch; ++j) {
+  for (int j = 0; j < OpsIn(n); ++j) {
     v1::EntryOp* op = req.add_ops();
     op->set_op(v1::EntryOp::OP_ADD);
     // Two tenants per batch: atomicity across tenants too.
@@ -149,11 +155,11 @@ TEST(CrashTest, SigkillNeverLosesAnAcknowledgedBatchNorHalfAppliesOne) {
     grpc::Status exported = client.CountBatches(&per_batch);
     ASSERT_TRUE(exported.ok()) << exported.error_message();
     for (const auto& [batch, count] : per_batch) {
-      EXPECT_EQ(count, kOpsPerBatch) << "batch " << batch << " half applied";
+      EXPECT_EQ(count, OpsIn(batch)) << "batch " << batch << " half applied";
     }
     absl::MutexLock lock(&mu);
     for (int n : acked) {
-      EXPECT_EQ(per_batch[n], kOpsPerBatch)
+      EXPECT_EQ(per_batch[n], OpsIn(n))
           << "acknowledged batch " << n << " lost after kill " << kill;
       highest_acked = std::max(highest_acked, n);
     }
@@ -163,9 +169,9 @@ TEST(CrashTest, SigkillNeverLosesAnAcknowledgedBatchNorHalfAppliesOne) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
           .count();
   std::printf(
-      "crash test: %d kills, %d acknowledged batches (%d ops each), "
-      "%.1f s\n",
-      kKills, acked_total, kOpsPerBatch, seconds);
+      "crash test: %d kills, %d acknowledged batches (%d ops, every eighth "
+      "%d), %.1f s\n",
+      kKills, acked_total, kOpsPerBatch, kLargeBatchOps, seconds);
   EXPECT_GT(acked_total, kKills);  // the writer made progress between kills
   process->reset();
   std::filesystem::remove_all(data_dir);

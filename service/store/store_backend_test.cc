@@ -220,7 +220,7 @@ TEST(SqliteStore, NewerVersionIsRefused) {
   MakeSqlite(absl::StrCat(dir.path(), "/corsd.db"),
              "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
              "INSERT INTO meta VALUES('format','corsd-store'),"
-             "('version',2),('revision',7);");
+             "('version',3),('revision',7);");
   auto store = SqliteStore::Open(dir.path());
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("newer corsd"), std::string::npos)
