@@ -35,6 +35,7 @@
 #include "bench/load/dataset.h"
 #include "corsd/v1/decision.grpc.pb.h"
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
+#include "service/rpc/message_arena.h"
 #include "service/rpc/server_options.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "HOST:PORT; port 0 = any free");
@@ -96,12 +97,16 @@ CheckResponse FixedCheckResponse() {
 void FillBatch(const corsd::v1::Decision& fixed,
                const DecideBatchRequest& request,
                DecideBatchResponse* response) {
-  response->Clear();
-  response->mutable_decisions()->Reserve(request.requests_size());
-  for (const corsd::v1::DecideRequest& item : request.requests()) {
-    corsd::v1::Decision* d = response->add_decisions();
+  // Messages reused from the previous batch, as corsd's DecideBatchInto.
+  auto* decisions = response->mutable_decisions();
+  const int n = request.requests_size();
+  while (decisions->size() > n) decisions->RemoveLast();
+  decisions->Reserve(n);
+  for (int i = 0; i < n; ++i) {
+    corsd::v1::Decision* d =
+        i < decisions->size() ? decisions->Mutable(i) : decisions->Add();
     *d = fixed;
-    d->set_id(item.id());
+    d->set_id(request.requests(i).id());
   }
 }
 
@@ -110,14 +115,14 @@ class NullStreamReactor final
     : public grpc::ServerBidiReactor<DecideBatchRequest, DecideBatchResponse> {
  public:
   explicit NullStreamReactor(const corsd::v1::Decision& fixed) : fixed_(fixed) {
-    StartRead(&request_);
+    NextRead();
   }
   void OnReadDone(bool ok) override {
     if (!ok) {
       Finish(grpc::Status::OK);
       return;
     }
-    FillBatch(fixed_, request_, &response_);
+    FillBatch(fixed_, *request_, &response_);
     StartWrite(&response_);
   }
   void OnWriteDone(bool ok) override {
@@ -126,13 +131,20 @@ class NullStreamReactor final
                           "DecideStream: the client stopped reading"));
       return;
     }
-    StartRead(&request_);
+    NextRead();
   }
   void OnDone() override { delete this; }
 
  private:
+  // Requests on a per-stream arena, the response reused: as corsd.
+  void NextRead() {
+    request_ = arena_.Fresh<DecideBatchRequest>();
+    StartRead(request_);
+  }
+
   const corsd::v1::Decision& fixed_;
-  DecideBatchRequest request_;
+  corsd::rpc::MessageArena arena_;
+  DecideBatchRequest* request_ = nullptr;  // on arena_
   DecideBatchResponse response_;
 };
 

@@ -316,6 +316,49 @@ TEST_F(CorsdTest, DecideStreamAnswersEachBatch) {
   EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
+// The stream reuses its response messages from batch to batch: a smaller
+// batch, or one without explain, must carry nothing of the previous one.
+TEST_F(CorsdTest, DecideStreamBatchesCarryNothingStale) {
+  grpc::ClientContext context;
+  auto stream = v1::Decider::NewStub(decision_)->DecideStream(&context);
+  const v1::Decision fresh = Decide(Actual("https://evil.com"));
+  for (const int size : {3, 1, 2}) {
+    v1::DecideBatchRequest batch;
+    for (int i = 0; i < size; ++i) {
+      *batch.add_requests() = Actual(
+          i == 0 && size != 3 ? "https://evil.com" : "https://shop.acme.com");
+      batch.mutable_requests(i)->set_explain(size == 3);
+      batch.mutable_requests(i)->set_id(i);
+    }
+    ASSERT_TRUE(stream->Write(batch));
+    v1::DecideBatchResponse response;
+    ASSERT_TRUE(stream->Read(&response));
+    ASSERT_EQ(response.decisions_size(), size);
+    for (int i = 0; i < size; ++i) {
+      EXPECT_EQ(response.decisions(i).id(), static_cast<uint64_t>(i));
+      EXPECT_EQ(response.decisions(i).message().empty(), size != 3);
+    }
+    if (size != 3) {
+      v1::Decision first = response.decisions(0);
+      first.clear_id();
+      EXPECT_EQ(first.SerializeAsString(), fresh.SerializeAsString())
+          << first.DebugString() << " vs " << fresh.DebugString();
+    }
+  }
+  // An item over a limit ends the stream, naming the item.
+  v1::DecideBatchRequest bad;
+  *bad.add_requests() = Actual("https://shop.acme.com");
+  *bad.add_requests() = Actual("https://" + std::string(3000, 'a') + ".com");
+  ASSERT_TRUE(stream->Write(bad));
+  v1::DecideBatchResponse response;
+  EXPECT_FALSE(stream->Read(&response));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("requests[1].request.origin"),
+            std::string::npos)
+      << s.error_message();
+}
+
 TEST_F(CorsdTest, LimitsAreInvalidArgumentAndServingGoesOn) {
   auto decider = v1::Decider::NewStub(decision_);
   v1::DecideResponse response;

@@ -13,17 +13,17 @@ absl::string_view View(const std::string& s) {
   return absl::string_view(s.data(), s.size());
 }
 
-absl::Status TooLong(absl::string_view prefix, absl::string_view field,
-                     size_t size, size_t limit) {
-  return absl::InvalidArgumentError(absl::StrCat(prefix, ".", field, " is ",
-                                                 size, " bytes; the limit is ",
-                                                 limit, " bytes"));
+absl::Status TooLong(absl::string_view prefix, absl::string_view infix,
+                     absl::string_view field, size_t size, size_t limit) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(prefix, infix, ".", field, " is ", size,
+                   " bytes; the limit is ", limit, " bytes"));
 }
 
-}  // namespace
-
-absl::Status ToEngineRequest(const corsd::v1::HttpRequest& r,
-                             absl::string_view prefix, decision::Request* out) {
+// ToEngineRequest for an HttpRequest named `prefix` + `infix` in errors;
+// the name is formatted only for an error, so the hot path builds no string.
+absl::Status Convert(const corsd::v1::HttpRequest& r, absl::string_view prefix,
+                     absl::string_view infix, decision::Request* out) {
   struct Field {
     const char* name;
     const std::string& value;
@@ -46,7 +46,7 @@ absl::Status ToEngineRequest(const corsd::v1::HttpRequest& r,
   };
   for (const Field& f : fields) {
     if (f.value.size() > f.limit) {
-      return TooLong(prefix, f.name, f.value.size(), f.limit);
+      return TooLong(prefix, infix, f.name, f.value.size(), f.limit);
     }
   }
   *out = decision::Request{};
@@ -73,13 +73,20 @@ absl::Status ToEngineRequest(const corsd::v1::HttpRequest& r,
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status ToEngineRequest(const corsd::v1::HttpRequest& r,
+                             absl::string_view prefix, decision::Request* out) {
+  return Convert(r, prefix, "", out);
+}
+
 absl::Status ToEngineRequest(const corsd::v1::DecideRequest& request,
                              absl::string_view prefix, decision::Request* out) {
   if (request.tenant().size() > kMaxFieldBytes) {
-    return TooLong(prefix, "tenant", request.tenant().size(), kMaxFieldBytes);
+    return TooLong(prefix, "", "tenant", request.tenant().size(),
+                   kMaxFieldBytes);
   }
-  return ToEngineRequest(request.request(), absl::StrCat(prefix, ".request"),
-                         out);
+  return Convert(request.request(), prefix, ".request", out);
 }
 
 absl::string_view RunDecide(const DecisionDeps& deps, absl::string_view tenant,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/rpc/limits.h"
+#include "service/rpc/message_arena.h"
 #include "service/rpc/status_convert.h"
 
 namespace corsd::rpc {
@@ -16,11 +17,15 @@ using corsd::v1::DecideBatchResponse;
 // Reads requests, answers each with one response, in order, until the
 // client half-closes (OK), a message is over a limit (INVALID_ARGUMENT) or
 // the call is cancelled. Deletes itself in OnDone.
+//
+// Memory: each batch's request is parsed into a fresh message on arena_
+// (reset before the next read, when the response has been written); the
+// response is reused, keeping its messages and their strings' capacity.
 class DecideStreamReactor final
     : public grpc::ServerBidiReactor<DecideBatchRequest, DecideBatchResponse> {
  public:
   explicit DecideStreamReactor(const DecisionDeps& deps) : deps_(deps) {
-    StartRead(&request_);
+    NextRead();
   }
 
   void OnReadDone(bool ok) override {
@@ -28,8 +33,8 @@ class DecideStreamReactor final
       Finish(grpc::Status::OK);
       return;
     }
-    grpc::Status status =
-        DeciderService::DecideBatchInto(deps_, request_, &response_);
+    grpc::Status status = DeciderService::DecideBatchInto(
+        deps_, *request_, &response_, &scratch_);
     if (!status.ok()) {
       Finish(status);
       return;
@@ -43,14 +48,23 @@ class DecideStreamReactor final
                           "DecideStream: the client stopped reading"));
       return;
     }
-    StartRead(&request_);
+    NextRead();
   }
 
   void OnDone() override { delete this; }
 
  private:
+  void NextRead() {
+    request_ = arena_.Fresh<DecideBatchRequest>();
+    StartRead(request_);
+  }
+
   const DecisionDeps deps_;
-  DecideBatchRequest request_;
+  DeciderService::BatchScratch scratch_;
+  MessageArena arena_;
+  DecideBatchRequest* request_ = nullptr;  // on arena_
+  // Not on the arena: reused, its Decision and Header messages and their
+  // strings keep their capacity from one batch to the next.
   DecideBatchResponse response_;
 };
 
@@ -81,35 +95,50 @@ grpc::Status DeciderService::Decide(grpc::ServerContext* context,
 
 grpc::Status DeciderService::DecideBatchInto(
     const DecisionDeps& deps, const corsd::v1::DecideBatchRequest& request,
-    corsd::v1::DecideBatchResponse* response) {
-  response->Clear();
+    corsd::v1::DecideBatchResponse* response, BatchScratch* scratch) {
   const size_t n = static_cast<size_t>(request.requests_size());
   if (n > kMaxBatchRequests) {
+    response->Clear();
     return ToGrpcStatus(absl::InvalidArgumentError(
         absl::StrCat("requests has ", n, " items; the limit is ",
                      kMaxBatchRequests, " per batch")));
   }
-  std::vector<decision::Request> engine_requests(n);
+  BatchScratch local;
+  if (scratch == nullptr) scratch = &local;
+  scratch->requests.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    if (absl::Status s = ToEngineRequest(request.requests(static_cast<int>(i)),
-                                         absl::StrCat("requests[", i, "]"),
-                                         &engine_requests[i]);
-        !s.ok()) {
-      return ToGrpcStatus(s);
+    const corsd::v1::DecideRequest& item =
+        request.requests(static_cast<int>(i));
+    if (!ToEngineRequest(item, "", &scratch->requests[i]).ok()) {
+      // Again, with the item named: the name is only formatted for errors.
+      response->Clear();
+      return ToGrpcStatus(ToEngineRequest(
+          item, absl::StrCat("requests[", i, "]"), &scratch->requests[i]));
     }
   }
-  response->mutable_decisions()->Reserve(static_cast<int>(n));
+  // A reused response keeps its Decision messages (and their strings'
+  // capacity): element i is overwritten (FillDecision clears it), extras
+  // are dropped, and the rest are added.
+  auto* decisions = response->mutable_decisions();
+  while (static_cast<size_t>(decisions->size()) > n) decisions->RemoveLast();
+  decisions->Reserve(static_cast<int>(n));
   // One Decision reused: it is large (a 4 KiB scratch buffer) and not
   // movable; each is converted before the next Decide overwrites it.
-  auto decision = std::make_unique<decision::Decision>();
+  if (scratch->decision == nullptr) {
+    scratch->decision = std::make_unique<decision::Decision>();
+  }
+  decision::Decision* decision = scratch->decision.get();
   table::EpochManager::ReadGuard guard(deps.epochs);
   for (size_t i = 0; i < n; ++i) {
     const corsd::v1::DecideRequest& item =
         request.requests(static_cast<int>(i));
     const absl::string_view tenant =
-        RunDecide(deps, item.tenant(), "", engine_requests[i], decision.get());
-    FillDecision(deps, tenant, engine_requests[i], *decision, item.explain(),
-                 item.id(), response->add_decisions());
+        RunDecide(deps, item.tenant(), "", scratch->requests[i], decision);
+    corsd::v1::Decision* out = i < static_cast<size_t>(decisions->size())
+                                   ? decisions->Mutable(static_cast<int>(i))
+                                   : decisions->Add();
+    FillDecision(deps, tenant, scratch->requests[i], *decision, item.explain(),
+                 item.id(), out);
   }
   return grpc::Status::OK;
 }

@@ -18,7 +18,10 @@
 //   * DecideStream: each DecideBatchRequest gets one DecideBatchResponse, in
 //     order; one message in flight at a time per stream (read, decide,
 //     write, read...). A message over a limit ends the stream with
-//     INVALID_ARGUMENT; the client half-closing ends it with OK.
+//     INVALID_ARGUMENT; the client half-closing ends it with OK.  Each
+//     batch's request is parsed on a per-stream arena (message_arena.h)
+//     and the response message is reused, so a stream's steady state
+//     allocates little beyond long strings' buffers.
 // Every decision is timed and recorded in the metrics; the ReadGuard covers
 // Decide and the response fill.
 //
@@ -28,6 +31,9 @@
 #define CORSD_SERVICE_RPC_DECIDER_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <vector>
 
 #include "corsd/v1/decision.grpc.pb.h"
 #include "service/rpc/decide_mapping.h"
@@ -50,16 +56,27 @@ class DeciderService final
                           corsd::v1::DecideBatchResponse>*
   DecideStream(grpc::CallbackServerContext* context) override;
 
+  // What DecideBatchInto reuses from one batch to the next when a caller
+  // keeps it (the stream keeps one per call): the engine requests and the
+  // Decision (4 KiB of scratch). Not thread-safe: one caller at a time.
+  struct BatchScratch {
+    std::vector<decision::Request> requests;
+    std::unique_ptr<decision::Decision> decision;
+  };
+
   // The unary path (Decide) and the batch path shared by DecideBatch and
   // DecideStream (checks every item, then decides them in order under one
-  // ReadGuard into *response). Exposed for the stream reactor and the
+  // ReadGuard into *response, whose messages are reused; cleared on an
+  // error). Exposed for the stream reactor and the
   // architecture bench, which serves them through other gRPC APIs.
+  // `scratch` may be null (a fresh one is used).
   static grpc::Status DecideOne(const DecisionDeps& deps,
                                 const corsd::v1::DecideRequest& request,
                                 corsd::v1::DecideResponse* response);
   static grpc::Status DecideBatchInto(
       const DecisionDeps& deps, const corsd::v1::DecideBatchRequest& request,
-      corsd::v1::DecideBatchResponse* response);
+      corsd::v1::DecideBatchResponse* response,
+      BatchScratch* scratch = nullptr);
 
  private:
   const DecisionDeps deps_;
