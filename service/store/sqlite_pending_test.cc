@@ -239,6 +239,28 @@ TEST(SqlitePending, ClosingMidFoldKeepsEverything) {
   EXPECT_EQ(c.entries, Entries("t", 0, 3000));
 }
 
+// A batch too big for one pending row is written directly, after what is
+// pending (it cannot queue behind it).
+TEST(SqlitePending, BatchOverMaxPendingBytesIsWrittenDirectlyAfterTheQueue) {
+  TempDir dir;
+  SqliteStoreOptions options = Manual();
+  options.max_pending_bytes = 500;  // 12 adds fit (~330 bytes), 40 do not
+  auto store = SqliteStore::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Commit({Put("t")}, 0).ok());
+  ASSERT_TRUE((*store)->Commit(Adds("t", 0, 12), 1).ok());
+  Peek peek(dir.db());
+  EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 1);
+  Batch big = Adds("t", 12, 40);
+  big.push_back(Remove("t", Origin(0)));  // must land after the pending add
+  ASSERT_TRUE((*store)->Commit(big, 2).ok());
+  EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 0);
+  EXPECT_EQ(peek.Count("SELECT count(*) FROM entries"), 51);
+  Collect c;
+  EXPECT_EQ(*(*store)->Load(c), 3u);
+  EXPECT_EQ(c.entries, Entries("t", 1, 51));
+}
+
 // Version 1 stores (no pending table) are upgraded in place at open.
 TEST(SqlitePending, VersionOneStoreIsUpgraded) {
   TempDir dir;

@@ -186,33 +186,27 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, int flags) {
   return db;
 }
 
-// The order a batch is written to `entries` in: as given, except that each
-// run of consecutive entry adds (or removes), which commute, is sorted by
-// primary key, so B-tree inserts land next to each other instead of at
-// random pages (about 3x faster for a million rows).
-std::vector<const Mutation*> WriteOrder(const Batch& batch) {
-  std::vector<const Mutation*> order;
-  order.reserve(batch.size());
-  for (size_t i = 0; i < batch.size();) {
-    const Mutation::Type type = batch[i].type;
+// Puts a batch in the order it is written to `entries`: as given, except
+// that each run of consecutive entry adds (or removes), which commute, is
+// sorted by primary key, so B-tree inserts land next to each other instead
+// of at random pages (about 3x faster for a million rows).
+void SortForWriting(std::vector<MutationView>* batch) {
+  auto& b = *batch;
+  for (size_t i = 0; i < b.size();) {
+    const Mutation::Type type = b[i].type;
     size_t j = i;
-    while (j < batch.size() && batch[j].type == type) {
-      order.push_back(&batch[j++]);
-    }
+    while (j < b.size() && b[j].type == type) ++j;
     if (type == Mutation::Type::kAddEntry ||
         type == Mutation::Type::kRemoveEntry) {
-      std::sort(order.begin() + i, order.end(),
-                [](const Mutation* a, const Mutation* b) {
-                  if (int c = a->tenant.compare(b->tenant); c != 0) {
-                    return c < 0;
-                  }
-                  if (a->kind != b->kind) return a->kind < b->kind;
-                  return a->value < b->value;
+      std::sort(b.begin() + i, b.begin() + j,
+                [](const MutationView& x, const MutationView& y) {
+                  if (int c = x.tenant.compare(y.tenant); c != 0) return c < 0;
+                  if (x.kind != y.kind) return x.kind < y.kind;
+                  return x.value < y.value;
                 });
     }
     i = j;
   }
-  return order;
 }
 
 }  // namespace
@@ -361,9 +355,9 @@ absl::StatusOr<uint64_t> SqliteStore::Revision() {
 }
 
 absl::Status SqliteStore::WriteEntriesLocked(
-    const std::vector<const Mutation*>& order, size_t begin, size_t end) {
+    const std::vector<MutationView>& order, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
-    const Mutation& m = *order[i];
+    const MutationView& m = order[i];
     sqlite3_stmt* stmt = nullptr;
     switch (m.type) {
       case Mutation::Type::kPutTenant:
@@ -401,9 +395,22 @@ absl::StatusOr<uint64_t> SqliteStore::Commit(const Batch& batch,
                                              uint64_t base_revision) {
   // Encoding a large batch (about 0.1 s for a million rows) happens before
   // the lock is taken.
+  size_t encoded_size = 16;
+  for (const Mutation& m : batch) {
+    encoded_size += m.tenant.size() + m.value.size() + 8;
+  }
+  // Too big for one pending row (SQLite caps a blob at 1 GB, and the fold
+  // holds the whole row in memory): written directly, as small batches are.
+  const bool too_big = encoded_size > options_.max_pending_bytes;
   std::string encoded;
-  if (batch.size() >= options_.fold_threshold) encoded = EncodeBatch(batch);
+  if (batch.size() >= options_.fold_threshold && !too_big) {
+    encoded = EncodeBatch(batch);
+  }
   std::lock_guard<std::mutex> lock(mu_);
+  if (too_big && pending_ > 0) {
+    // It cannot queue behind what is pending, so that goes first.
+    if (absl::Status s = FoldAllLocked(); !s.ok()) return s;
+  }
   if (absl::Status s = Exec(db_, path_, "BEGIN IMMEDIATE"); !s.ok()) return s;
   bool committed = false;
   absl::Cleanup rollback = [&] {
@@ -416,7 +423,8 @@ absl::StatusOr<uint64_t> SqliteStore::Commit(const Batch& batch,
         absl::StrCat("store ", path_, " is at revision ", *revision,
                      ", the write was validated at ", base_revision));
   }
-  const bool defer = batch.size() >= options_.fold_threshold || pending_ > 0;
+  const bool defer =
+      !too_big && (batch.size() >= options_.fold_threshold || pending_ > 0);
   if (defer) {
     if (encoded.empty()) encoded = EncodeBatch(batch);
     sqlite3_reset(add_pending_);
@@ -429,7 +437,12 @@ absl::StatusOr<uint64_t> SqliteStore::Commit(const Batch& batch,
       return StepError(db_, path_, "writing a pending batch");
     }
   } else {
-    const std::vector<const Mutation*> order = WriteOrder(batch);
+    std::vector<MutationView> order;
+    order.reserve(batch.size());
+    for (const Mutation& m : batch) {
+      order.push_back({m.type, m.kind, m.tenant, m.value});
+    }
+    SortForWriting(&order);
     if (absl::Status s = WriteEntriesLocked(order, 0, order.size()); !s.ok()) {
       return s;
     }
@@ -466,28 +479,28 @@ absl::Status SqliteStore::FoldOldestLocked(
   std::string bytes(ColumnView(oldest_pending_, 1));
   sqlite3_reset(oldest_pending_);
   if (yield) yield->unlock();
-  absl::StatusOr<Batch> batch = DecodeBatch(bytes);
-  std::vector<const Mutation*> order;
-  if (batch.ok()) order = WriteOrder(*batch);
-  bytes = std::string();
+  // Views into `bytes`: no per-row allocation (a million rows would leave
+  // the heap fragmented and the RSS up long after the fold).
+  absl::StatusOr<std::vector<MutationView>> order = DecodeBatchViews(bytes);
+  if (order.ok()) SortForWriting(&*order);
   if (yield) yield->lock();
-  if (!batch.ok()) {
+  if (!order.ok()) {
     return absl::DataLossError(
         absl::StrCat("sqlite ", path_, ": pending batch of revision ", revision,
-                     ": ", batch.status().message()));
+                     ": ", order.status().message()));
   }
   const absl::Time start = absl::Now();
   const size_t slice = std::max<size_t>(options_.fold_slice, 1);
   for (size_t begin = 0;;) {
     if (yield && stop_) return absl::OkStatus();  // the rest stays pending
-    const size_t end = std::min(order.size(), begin + slice);
-    const bool last = end == order.size();
+    const size_t end = std::min(order->size(), begin + slice);
+    const bool last = end == order->size();
     if (absl::Status s = Exec(db_, path_, "BEGIN IMMEDIATE"); !s.ok()) return s;
     bool committed = false;
     absl::Cleanup rollback = [&] {
       if (!committed) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     };
-    if (absl::Status s = WriteEntriesLocked(order, begin, end); !s.ok()) {
+    if (absl::Status s = WriteEntriesLocked(*order, begin, end); !s.ok()) {
       return s;
     }
     if (last) {
@@ -510,10 +523,13 @@ absl::Status SqliteStore::FoldOldestLocked(
     }
   }
   --pending_;
+  // The fold filled this connection's page cache (up to cache_size); give
+  // it back rather than keep it resident.
+  sqlite3_db_release_memory(db_);
   std::fprintf(stderr,
                "corsd: store: folded the batch of revision %lld (%zu "
                "mutations) into entries in %.2f s\n",
-               static_cast<long long>(revision), order.size(),
+               static_cast<long long>(revision), order->size(),
                absl::ToDoubleSeconds(absl::Now() - start));
   return absl::OkStatus();
 }

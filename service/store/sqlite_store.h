@@ -68,6 +68,9 @@ struct SqliteStoreOptions {
   // Mutations per fold transaction: bounds how long a fold holds off other
   // commits (about 2 us per mutation).
   size_t fold_slice = 25000;
+  // Batches whose encoding would exceed this (about 5M rows) are written
+  // straight to `entries` (after folding whatever is pending).
+  size_t max_pending_bytes = size_t{256} << 20;
   // False: no background thread; pending batches are folded only by Open and
   // Load (tests use this to look at a store with batches pending).
   bool background_fold = true;
@@ -113,7 +116,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<uint64_t> ReadRevisionLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `order` (mutations of one batch, in write order) to `entries`.
-  absl::Status WriteEntriesLocked(const std::vector<const Mutation*>& order,
+  absl::Status WriteEntriesLocked(const std::vector<MutationView>& order,
                                   size_t begin, size_t end)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Folds the oldest pending batch. `yield` (the caller's lock on mu_, or

@@ -63,10 +63,10 @@ bool GetVarint(absl::string_view* in, uint64_t* v) {
   return false;
 }
 
-bool GetBytes(absl::string_view* in, std::string* out) {
+bool GetView(absl::string_view* in, absl::string_view* out) {
   uint64_t len;
   if (!GetVarint(in, &len) || len > in->size()) return false;
-  out->assign(in->data(), len);
+  *out = in->substr(0, len);
   in->remove_prefix(len);
   return true;
 }
@@ -91,7 +91,8 @@ std::string EncodeBatch(const Batch& batch) {
   return out;
 }
 
-absl::StatusOr<Batch> DecodeBatch(absl::string_view bytes) {
+absl::StatusOr<std::vector<MutationView>> DecodeBatchViews(
+    absl::string_view bytes) {
   auto corrupt = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("change log batch (", bytes.size(),
                                             " bytes) is malformed: ", what));
@@ -105,8 +106,8 @@ absl::StatusOr<Batch> DecodeBatch(absl::string_view bytes) {
   if (!GetVarint(&in, &count)) return corrupt("truncated count");
   // Each mutation takes at least 4 bytes: a bound before reserving.
   if (count > in.size() / 4 + 1) return corrupt("count exceeds the data");
-  Batch batch(count);
-  for (Mutation& m : batch) {
+  std::vector<MutationView> batch(count);
+  for (MutationView& m : batch) {
     if (in.size() < 2) return corrupt("truncated mutation");
     const uint8_t type = static_cast<uint8_t>(in[0]);
     const uint8_t kind = static_cast<uint8_t>(in[1]);
@@ -115,11 +116,23 @@ absl::StatusOr<Batch> DecodeBatch(absl::string_view bytes) {
     if (kind < 1 || kind > 3) return corrupt("unknown entry kind");
     m.type = static_cast<Mutation::Type>(type);
     m.kind = static_cast<EntryKind>(kind);
-    if (!GetBytes(&in, &m.tenant) || !GetBytes(&in, &m.value)) {
+    if (!GetView(&in, &m.tenant) || !GetView(&in, &m.value)) {
       return corrupt("truncated string");
     }
   }
   if (!in.empty()) return corrupt("trailing bytes");
+  return batch;
+}
+
+absl::StatusOr<Batch> DecodeBatch(absl::string_view bytes) {
+  absl::StatusOr<std::vector<MutationView>> views = DecodeBatchViews(bytes);
+  if (!views.ok()) return views.status();
+  Batch batch;
+  batch.reserve(views->size());
+  for (const MutationView& v : *views) {
+    batch.push_back(
+        {v.type, v.kind, std::string(v.tenant), std::string(v.value)});
+  }
   return batch;
 }
 
