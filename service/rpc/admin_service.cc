@@ -23,7 +23,8 @@ AdminService::AdminService(store::Catalog* catalog, const AdminTokens* tokens,
                            decision::DecisionMetrics* metrics)
     : catalog_(catalog), tokens_(tokens), metrics_(metrics) {}
 
-grpc::Status AdminService::Authorize(const grpc::ServerContext* context) const {
+grpc::Status AdminService::Authorize(
+    const grpc::ServerContextBase* context) const {
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
@@ -157,11 +158,15 @@ grpc::Status AdminService::Stats(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::LookupOrigin(
-    grpc::ServerContext* context, const corsd::v1::LookupOriginRequest* request,
+grpc::ServerUnaryReactor* AdminService::LookupOrigin(
+    grpc::CallbackServerContext* context,
+    const corsd::v1::LookupOriginRequest* request,
     corsd::v1::LookupOriginResponse* response) {
-  if (grpc::Status s = Authorize(context); !s.ok()) return s;
-  return Reply(catalog_->LookupOrigin(*request), response);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status s = Authorize(context);
+  if (s.ok()) s = Reply(catalog_->LookupOrigin(*request), response);
+  reactor->Finish(s);
+  return reactor;
 }
 
 }  // namespace corsd::rpc

@@ -30,7 +30,19 @@
 
 namespace corsd::rpc {
 
-class AdminService final : public corsd::v1::Admin::Service {
+// LookupOrigin is served on the callback API, every other method on the
+// sync API. That one callback method makes the admin grpc::Server a
+// "hybrid" server, for which gRPC creates the sync completion queue without
+// a pollset: the admin sync threads then wait for admin calls instead of
+// taking turns polling the process's one epoll set, where they picked up
+// the decision listener's stream traffic and handed it to the callback
+// threads (two thread switches per batch; bench/RESULTS.md, "Where the
+// stream time goes"). LookupOrigin never blocks (canonicalization and the
+// decision path's lock-free table reads), so it may run on a callback
+// thread; the other methods take the catalog's writer lock and may wait.
+class AdminService final
+    : public corsd::v1::Admin::WithCallbackMethod_LookupOrigin<
+          corsd::v1::Admin::Service> {
  public:
   // `metrics` may be null (no counting; Stats.decisions left empty).
   AdminService(store::Catalog* catalog, const AdminTokens* tokens,
@@ -68,13 +80,14 @@ class AdminService final : public corsd::v1::Admin::Service {
   grpc::Status Stats(grpc::ServerContext* context,
                      const corsd::v1::StatsRequest* request,
                      corsd::v1::StatsResponse* response) override;
-  grpc::Status LookupOrigin(grpc::ServerContext* context,
-                            const corsd::v1::LookupOriginRequest* request,
-                            corsd::v1::LookupOriginResponse* response) override;
+  grpc::ServerUnaryReactor* LookupOrigin(
+      grpc::CallbackServerContext* context,
+      const corsd::v1::LookupOriginRequest* request,
+      corsd::v1::LookupOriginResponse* response) override;
 
  private:
   // OK when the call carries a valid token, else UNAUTHENTICATED.
-  grpc::Status Authorize(const grpc::ServerContext* context) const;
+  grpc::Status Authorize(const grpc::ServerContextBase* context) const;
   void CountWrite(decision::AdminWrite rpc, bool ok, uint64_t items);
 
   store::Catalog* const catalog_;

@@ -199,6 +199,31 @@ TEST_F(CorsdTest, AdminNeedsTheBearerToken) {
   EXPECT_GE(stats.tenants(), 1u);
 }
 
+// LookupOrigin is the admin method on the callback API (admin_service.h):
+// the same token check, the same answers.
+TEST_F(CorsdTest, LookupOriginNeedsTheTokenAndAnswers) {
+  auto admin = v1::Admin::NewStub(admin_);
+  v1::LookupOriginRequest request;
+  request.set_origin("HTTPS://Shop.ACME.com:443");
+  v1::LookupOriginResponse response;
+  grpc::Status none = admin->LookupOrigin(Context().get(), request, &response);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status wrong = admin->LookupOrigin(
+      Context("Bearer not-the-token").get(), request, &response);
+  EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status ok = admin->LookupOrigin(Context(corsd_->authorization()).get(),
+                                        request, &response);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(response.canonical(), "https://shop.acme.com");
+  EXPECT_THAT(response.tenants(), ::testing::ElementsAre("acme"));
+  request.set_origin("https://a.com@evil.com");
+  grpc::Status bad = admin->LookupOrigin(Context(corsd_->authorization()).get(),
+                                         request, &response);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("userinfo"), std::string::npos)
+      << bad.error_message();
+}
+
 TEST_F(CorsdTest, AdminIsNotServedOnTheDecisionListener) {
   auto admin = v1::Admin::NewStub(decision_);
   v1::StatsResponse stats;
