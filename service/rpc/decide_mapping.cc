@@ -92,10 +92,12 @@ absl::Status ToEngineRequest(const corsd::v1::DecideRequest& request,
 absl::string_view RunDecide(const DecisionDeps& deps, absl::string_view tenant,
                             absl::string_view fallback_tenant,
                             const decision::Request& request,
-                            decision::Decision* out) {
-  const auto start = deps.metrics != nullptr
-                         ? std::chrono::steady_clock::now()
-                         : std::chrono::steady_clock::time_point();
+                            decision::Decision* out,
+                            std::chrono::steady_clock::time_point* clock) {
+  const auto start = deps.metrics == nullptr
+                         ? std::chrono::steady_clock::time_point()
+                     : clock != nullptr ? *clock
+                                        : std::chrono::steady_clock::now();
   deps.engine->Decide(tenant, request, out);
   if (out->reason == decision::Reason::kUnknownTenant && tenant.empty() &&
       !fallback_tenant.empty()) {
@@ -103,9 +105,11 @@ absl::string_view RunDecide(const DecisionDeps& deps, absl::string_view tenant,
     deps.engine->Decide(tenant, request, out);
   }
   if (deps.metrics != nullptr) {
-    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::steady_clock::now() - start)
-                           .count();
+    const auto end = std::chrono::steady_clock::now();
+    if (clock != nullptr) *clock = end;
+    const auto nanos =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(end - start)
+            .count();
     deps.metrics->RecordDecision(static_cast<int>(out->action),
                                  static_cast<int>(out->reason),
                                  static_cast<uint64_t>(nanos));

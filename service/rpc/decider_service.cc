@@ -1,5 +1,6 @@
 #include "service/rpc/decider_service.h"
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -129,11 +130,13 @@ grpc::Status DeciderService::DecideBatchInto(
   }
   decision::Decision* decision = scratch->decision.get();
   table::EpochManager::ReadGuard guard(deps.epochs);
+  // One clock read per decision (RunDecide's `clock`).
+  auto clock = std::chrono::steady_clock::now();
   for (size_t i = 0; i < n; ++i) {
     const corsd::v1::DecideRequest& item =
         request.requests(static_cast<int>(i));
-    const absl::string_view tenant =
-        RunDecide(deps, item.tenant(), "", scratch->requests[i], decision);
+    const absl::string_view tenant = RunDecide(
+        deps, item.tenant(), "", scratch->requests[i], decision, &clock);
     corsd::v1::Decision* out = i < static_cast<size_t>(decisions->size())
                                    ? decisions->Mutable(static_cast<int>(i))
                                    : decisions->Add();
