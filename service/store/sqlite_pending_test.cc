@@ -12,40 +12,17 @@
 #include "gtest/gtest.h"
 #include "service/store/sqlite_store.h"
 #include "service/store/store.h"
+#include "service/store/testing/store_test_util.h"
 
 namespace corsd::store {
 namespace {
 
-class Collect final : public LoadSink {
- public:
-  absl::Status OnTenant(absl::string_view id,
-                        absl::string_view policy) override {
-    tenants.push_back(absl::StrCat(id, "=", policy));
-    return absl::OkStatus();
-  }
-  absl::Status OnEntry(absl::string_view tenant, EntryKind kind,
-                       absl::string_view value) override {
-    entries.push_back(
-        absl::StrCat(tenant, "/", EntryKindName(kind), "/", value));
-    return absl::OkStatus();
-  }
-  std::vector<std::string> tenants;
-  std::vector<std::string> entries;
-};
+using ::corsd::store::testing::Collect;
+using ::corsd::store::testing::TempDir;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/corsd_pending_test.XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string db() const { return absl::StrCat(path_, "/corsd.db"); }
-
- private:
-  std::string path_;
-};
+std::string DbPath(const TempDir& dir) {
+  return absl::StrCat(dir.path(), "/corsd.db");
+}
 
 // A second connection to the store's file.
 class Peek {
@@ -117,7 +94,7 @@ TEST(SqlitePending, LargeBatchIsCommittedPendingAndFoldedByLoad) {
   auto store = SqliteStore::Open(dir.path(), Manual());
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->Commit({Put("t")}, 0).ok());  // small: direct
-  Peek peek(dir.db());
+  Peek peek(DbPath(dir));
   EXPECT_EQ(peek.Count("SELECT count(*) FROM tenants"), 1);
   EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 0);
 
@@ -148,14 +125,14 @@ TEST(SqlitePending, LaterCommitsQueueBehindAPendingBatch) {
     // Small, but something is pending: it must not overtake the import, or
     // folding the import later would bring h3 back.
     ASSERT_TRUE((*store)->Commit({Remove("t", Origin(3))}, 2).ok());
-    Peek peek(dir.db());
+    Peek peek(DbPath(dir));
     EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 2);
     EXPECT_EQ(peek.Count("SELECT count(*) FROM entries"), 0);
   }
   // Reopening folds both, in revision order.
   auto store = SqliteStore::Open(dir.path(), Manual());
   ASSERT_TRUE(store.ok()) << store.status();
-  Peek peek(dir.db());
+  Peek peek(DbPath(dir));
   EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 0);
   Collect c;
   EXPECT_EQ(*(*store)->Load(c), 3u);
@@ -186,7 +163,7 @@ TEST(SqlitePending, RefoldingOverAPartialFoldGivesTheBatchResult) {
     ASSERT_TRUE((*store)->Commit(batch, 1).ok());
     // What a fold killed after its first slices would have written: some
     // adds (h10 among them) and not yet the removes.
-    Peek peek(dir.db());
+    Peek peek(DbPath(dir));
     EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 1);
     peek.Exec(absl::StrCat("INSERT INTO entries VALUES('t',1,'", Origin(10),
                            "'),('t',1,'", Origin(11), "')"));
@@ -216,7 +193,7 @@ TEST(SqlitePending, BackgroundFoldEmptiesPendingAndLoadWaitsForIt) {
   ASSERT_TRUE(revision.ok()) << revision.status();
   EXPECT_EQ(*revision, 6u);
   EXPECT_EQ(c.entries, Entries("t", 0, 5000));
-  Peek peek(dir.db());
+  Peek peek(DbPath(dir));
   EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 0);
   EXPECT_EQ(peek.Count("SELECT count(*) FROM entries"), 5000);
 }
@@ -249,7 +226,7 @@ TEST(SqlitePending, BatchOverMaxPendingBytesIsWrittenDirectlyAfterTheQueue) {
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->Commit({Put("t")}, 0).ok());
   ASSERT_TRUE((*store)->Commit(Adds("t", 0, 12), 1).ok());
-  Peek peek(dir.db());
+  Peek peek(DbPath(dir));
   EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 1);
   Batch big = Adds("t", 12, 40);
   big.push_back(Remove("t", Origin(0)));  // must land after the pending add
@@ -265,7 +242,7 @@ TEST(SqlitePending, BatchOverMaxPendingBytesIsWrittenDirectlyAfterTheQueue) {
 TEST(SqlitePending, VersionOneStoreIsUpgraded) {
   TempDir dir;
   {
-    Peek make(dir.db());
+    Peek make(DbPath(dir));
     make.Exec(
         "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
         "CREATE TABLE tenants(id TEXT PRIMARY KEY, policy BLOB NOT NULL) "
@@ -279,7 +256,7 @@ TEST(SqlitePending, VersionOneStoreIsUpgraded) {
   }
   auto store = SqliteStore::Open(dir.path(), Manual());
   ASSERT_TRUE(store.ok()) << store.status();
-  Peek peek(dir.db());
+  Peek peek(DbPath(dir));
   EXPECT_EQ(peek.Count("SELECT value FROM meta WHERE key='version'"), 2);
   EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 0);
   ASSERT_TRUE((*store)->Commit(Adds("t", 0, 10), 4).ok());

@@ -10,40 +10,13 @@
 #include "gtest/gtest.h"
 #include "service/store/sqlite_store.h"
 #include "service/store/store.h"
+#include "service/store/testing/store_test_util.h"
 
 namespace corsd::store {
 namespace {
 
-// Collects a Load into plain vectors.
-class Collect final : public LoadSink {
- public:
-  absl::Status OnTenant(absl::string_view id,
-                        absl::string_view policy) override {
-    tenants.push_back(absl::StrCat(id, "=", policy));
-    return absl::OkStatus();
-  }
-  absl::Status OnEntry(absl::string_view tenant, EntryKind kind,
-                       absl::string_view value) override {
-    entries.push_back(
-        absl::StrCat(tenant, "/", EntryKindName(kind), "/", value));
-    return absl::OkStatus();
-  }
-  std::vector<std::string> tenants;
-  std::vector<std::string> entries;
-};
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/corsd_store_test.XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::corsd::store::testing::Collect;
+using ::corsd::store::testing::TempDir;
 
 Mutation Put(std::string t, std::string policy) {
   return {Mutation::Type::kPutTenant, EntryKind::kOrigin, t, policy};

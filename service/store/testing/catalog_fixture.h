@@ -4,9 +4,6 @@
 #ifndef CORSD_SERVICE_STORE_TESTING_CATALOG_FIXTURE_H_
 #define CORSD_SERVICE_STORE_TESTING_CATALOG_FIXTURE_H_
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -17,23 +14,11 @@
 #include "service/store/catalog.h"
 #include "service/store/dump_file.h"
 #include "service/store/sqlite_store.h"
+#include "service/store/testing/store_test_util.h"
 
 namespace corsd::store::testing {
 
 using ::corsd::v1::EntryOp;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/corsd_catalog_test.XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Wraps a store; fails Commit on demand (after the inner store did nothing).
 class FailingStore final : public Store {
