@@ -6,71 +6,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
+#include "service/store/sqlite_internal.h"
 
 namespace corsd::store {
 namespace {
 
+using sqlite_internal::ColumnView;
+using sqlite_internal::Exec;
+using sqlite_internal::PrepareOrNull;
+using sqlite_internal::SortForWriting;
+using sqlite_internal::StepError;
+
 constexpr int kApplicationId = 0x636f7273;  // "cors"
-
-// Executes SQL without results on `db`; the error names `path` and the step.
-absl::Status Exec(sqlite3* db, const std::string& path, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    const int code = sqlite3_extended_errcode(db);
-    std::string msg = absl::StrCat("sqlite ", path, ": \"", sql,
-                                   "\" failed: ", err ? err : "?");
-    sqlite3_free(err);
-    if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) {
-      return absl::DataLossError(msg);
-    }
-    return absl::InternalError(msg);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status StepError(sqlite3* db, const std::string& path,
-                       absl::string_view what) {
-  const int code = sqlite3_extended_errcode(db);
-  std::string msg =
-      absl::StrCat("sqlite ", path, ": ", what, ": ", sqlite3_errmsg(db));
-  if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) {
-    return absl::DataLossError(msg);
-  }
-  return absl::InternalError(msg);
-}
-
-sqlite3_stmt* PrepareOrNull(sqlite3* db, const char* sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
-                         nullptr) != SQLITE_OK) {
-    return nullptr;
-  }
-  return stmt;
-}
-
-void BindText(sqlite3_stmt* stmt, int index, absl::string_view text) {
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()),
-                    SQLITE_STATIC);
-}
-
-absl::string_view ColumnView(sqlite3_stmt* stmt, int col) {
-  const void* data = sqlite3_column_blob(stmt, col);
-  const int size = sqlite3_column_bytes(stmt, col);
-  if (data == nullptr) return absl::string_view();
-  return absl::string_view(static_cast<const char*>(data), size);
-}
 
 // Reads the first 16 bytes of an existing file: SQLite files start with
 // "SQLite format 3\0". An empty file is a new database.
@@ -184,29 +138,6 @@ absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, int flags) {
   sqlite3_busy_timeout(db, 10000);
   sqlite3_extended_result_codes(db, 1);
   return db;
-}
-
-// Puts a batch in the order it is written to `entries`: as given, except
-// that each run of consecutive entry adds (or removes), which commute, is
-// sorted by primary key, so B-tree inserts land next to each other instead
-// of at random pages (about 3x faster for a million rows).
-void SortForWriting(std::vector<MutationView>* batch) {
-  auto& b = *batch;
-  for (size_t i = 0; i < b.size();) {
-    const Mutation::Type type = b[i].type;
-    size_t j = i;
-    while (j < b.size() && b[j].type == type) ++j;
-    if (type == Mutation::Type::kAddEntry ||
-        type == Mutation::Type::kRemoveEntry) {
-      std::sort(b.begin() + i, b.begin() + j,
-                [](const MutationView& x, const MutationView& y) {
-                  if (int c = x.tenant.compare(y.tenant); c != 0) return c < 0;
-                  if (x.kind != y.kind) return x.kind < y.kind;
-                  return x.value < y.value;
-                });
-    }
-    i = j;
-  }
 }
 
 }  // namespace
@@ -354,43 +285,6 @@ absl::StatusOr<uint64_t> SqliteStore::Revision() {
   return ReadRevisionLocked();
 }
 
-absl::Status SqliteStore::WriteEntriesLocked(
-    const std::vector<MutationView>& order, size_t begin, size_t end) {
-  for (size_t i = begin; i < end; ++i) {
-    const MutationView& m = order[i];
-    sqlite3_stmt* stmt = nullptr;
-    switch (m.type) {
-      case Mutation::Type::kPutTenant:
-        stmt = put_tenant_;
-        BindText(stmt, 1, m.tenant);
-        sqlite3_bind_blob(stmt, 2, m.value.data(),
-                          static_cast<int>(m.value.size()), SQLITE_STATIC);
-        break;
-      case Mutation::Type::kDeleteTenant:
-        sqlite3_reset(delete_entries_);
-        BindText(delete_entries_, 1, m.tenant);
-        if (sqlite3_step(delete_entries_) != SQLITE_DONE) {
-          return StepError(db_, path_, "deleting a tenant's entries");
-        }
-        sqlite3_reset(delete_entries_);
-        stmt = delete_tenant_;
-        BindText(stmt, 1, m.tenant);
-        break;
-      case Mutation::Type::kAddEntry:
-      case Mutation::Type::kRemoveEntry:
-        stmt = m.type == Mutation::Type::kAddEntry ? add_entry_ : remove_entry_;
-        BindText(stmt, 1, m.tenant);
-        sqlite3_bind_int(stmt, 2, static_cast<int>(m.kind));
-        BindText(stmt, 3, m.value);
-        break;
-    }
-    const int rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    if (rc != SQLITE_DONE) return StepError(db_, path_, "writing a batch");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<uint64_t> SqliteStore::Commit(const Batch& batch,
                                              uint64_t base_revision) {
   // Encoding a large batch (about 0.1 s for a million rows) happens before
@@ -460,102 +354,6 @@ absl::StatusOr<uint64_t> SqliteStore::Commit(const Batch& batch,
     changed_.notify_all();  // wakes FoldLoop
   }
   return *revision + 1;
-}
-
-absl::Status SqliteStore::FoldOldestLocked(
-    std::unique_lock<std::mutex>* yield) {
-  sqlite3_reset(oldest_pending_);
-  int rc = sqlite3_step(oldest_pending_);
-  if (rc == SQLITE_DONE) {
-    sqlite3_reset(oldest_pending_);
-    pending_ = 0;
-    return absl::OkStatus();
-  }
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(oldest_pending_);
-    return StepError(db_, path_, "reading a pending batch");
-  }
-  const int64_t revision = sqlite3_column_int64(oldest_pending_, 0);
-  std::string bytes(ColumnView(oldest_pending_, 1));
-  sqlite3_reset(oldest_pending_);
-  if (yield) yield->unlock();
-  // Views into `bytes`: no per-row allocation (a million rows would leave
-  // the heap fragmented and the RSS up long after the fold).
-  absl::StatusOr<std::vector<MutationView>> order = DecodeBatchViews(bytes);
-  if (order.ok()) SortForWriting(&*order);
-  if (yield) yield->lock();
-  if (!order.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("sqlite ", path_, ": pending batch of revision ", revision,
-                     ": ", order.status().message()));
-  }
-  const absl::Time start = absl::Now();
-  const size_t slice = std::max<size_t>(options_.fold_slice, 1);
-  for (size_t begin = 0;;) {
-    if (yield && stop_) return absl::OkStatus();  // the rest stays pending
-    const size_t end = std::min(order->size(), begin + slice);
-    const bool last = end == order->size();
-    if (absl::Status s = Exec(db_, path_, "BEGIN IMMEDIATE"); !s.ok()) return s;
-    bool committed = false;
-    absl::Cleanup rollback = [&] {
-      if (!committed) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    };
-    if (absl::Status s = WriteEntriesLocked(*order, begin, end); !s.ok()) {
-      return s;
-    }
-    if (last) {
-      sqlite3_reset(delete_pending_);
-      sqlite3_bind_int64(delete_pending_, 1, revision);
-      rc = sqlite3_step(delete_pending_);
-      sqlite3_reset(delete_pending_);
-      if (rc != SQLITE_DONE) {
-        return StepError(db_, path_, "removing a folded batch");
-      }
-    }
-    if (absl::Status s = Exec(db_, path_, "COMMIT"); !s.ok()) return s;
-    committed = true;
-    if (last) break;
-    begin = end;
-    if (yield) {
-      // Lets a waiting Commit in between two slices.
-      yield->unlock();
-      yield->lock();
-    }
-  }
-  --pending_;
-  // The fold filled this connection's page cache (up to cache_size); give
-  // it back rather than keep it resident.
-  sqlite3_db_release_memory(db_);
-  std::fprintf(stderr,
-               "corsd: store: folded the batch of revision %lld (%zu "
-               "mutations) into entries in %.2f s\n",
-               static_cast<long long>(revision), order->size(),
-               absl::ToDoubleSeconds(absl::Now() - start));
-  return absl::OkStatus();
-}
-
-absl::Status SqliteStore::FoldAllLocked() {
-  while (pending_ > 0) {
-    if (absl::Status s = FoldOldestLocked(nullptr); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-void SqliteStore::FoldLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    changed_.wait(lock, [this] { return stop_ || pending_ > 0; });
-    if (stop_) return;
-    fold_status_ = FoldOldestLocked(&lock);
-    changed_.notify_all();  // Load waits for pending_ == 0 or an error
-    if (!fold_status_.ok()) {
-      std::fprintf(stderr, "corsd: store: folding a pending batch failed: %s\n",
-                   std::string(fold_status_.message()).c_str());
-      // Retry in a second (or stop).
-      changed_.wait_for(lock, std::chrono::seconds(1),
-                        [this] { return stop_; });
-    }
-  }
 }
 
 absl::StatusOr<uint64_t> SqliteStore::Load(LoadSink& sink) {
