@@ -146,6 +146,7 @@ void SqliteStore::FoldLoop() {
     changed_.wait(lock, [this] { return stop_ || pending_ > 0; });
     if (stop_) return;
     fold_status_ = FoldOldestLocked(&lock);
+    ++fold_attempts_;
     changed_.notify_all();  // Load waits for pending_ == 0 or an error
     if (!fold_status_.ok()) {
       std::fprintf(stderr, "corsd: store: folding a pending batch failed: %s\n",

@@ -289,13 +289,9 @@ absl::StatusOr<uint64_t> SqliteStore::Commit(const Batch& batch,
                                              uint64_t base_revision) {
   // Encoding a large batch (about 0.1 s for a million rows) happens before
   // the lock is taken.
-  size_t encoded_size = 16;
-  for (const Mutation& m : batch) {
-    encoded_size += m.tenant.size() + m.value.size() + 8;
-  }
   // Too big for one pending row (SQLite caps a blob at 1 GB, and the fold
   // holds the whole row in memory): written directly, as small batches are.
-  const bool too_big = encoded_size > options_.max_pending_bytes;
+  const bool too_big = EncodedSizeBound(batch) > options_.max_pending_bytes;
   std::string encoded;
   if (batch.size() >= options_.fold_threshold && !too_big) {
     encoded = EncodeBatch(batch);
@@ -370,11 +366,12 @@ absl::StatusOr<uint64_t> SqliteStore::Load(LoadSink& sink) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (options_.background_fold) {
-      // The folder sets fold_status_ after every attempt; wait for it to
-      // empty `pending`, or for a failed attempt.
-      fold_status_ = absl::OkStatus();
-      changed_.wait(lock, [this] {
-        return pending_ == 0 || stop_ || !fold_status_.ok();
+      // Wait for the folder to empty `pending`, or for one of its attempts
+      // made after this call began to fail.
+      const uint64_t attempts = fold_attempts_;
+      changed_.wait(lock, [this, attempts] {
+        return pending_ == 0 || stop_ ||
+               (fold_attempts_ > attempts && !fold_status_.ok());
       });
       if (pending_ > 0) {
         return fold_status_.ok()

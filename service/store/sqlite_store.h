@@ -135,12 +135,14 @@ class SqliteStore final : public Store {
   // std::mutex rather than absl::Mutex: ThreadSanitizer sees through it
   // (Debian's absl is not instrumented).
   std::mutex mu_;
-  // Signalled when pending_, fold_status_ or stop_ change.
+  // Signalled when pending_, fold_status_, fold_attempts_ or stop_ change.
   std::condition_variable changed_;
   // Rows in `pending`; while > 0, commits append there.
   size_t pending_ ABSL_GUARDED_BY(mu_) = 0;
   // The last fold attempt's outcome (retried every second while failing).
   absl::Status fold_status_ ABSL_GUARDED_BY(mu_);
+  // Fold attempts so far (Load waits for one made after it began).
+  uint64_t fold_attempts_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread folder_;
   sqlite3* const db_ ABSL_GUARDED_BY(mu_);

@@ -73,11 +73,17 @@ bool GetView(absl::string_view* in, absl::string_view* out) {
 
 }  // namespace
 
-std::string EncodeBatch(const Batch& batch) {
+size_t EncodedSizeBound(const Batch& batch) {
+  // Format byte + count varint; per mutation type, kind and two length
+  // varints (store.h).
   size_t size = 16;
   for (const Mutation& m : batch) size += m.tenant.size() + m.value.size() + 8;
+  return size;
+}
+
+std::string EncodeBatch(const Batch& batch) {
   std::string out;
-  out.reserve(size);
+  out.reserve(EncodedSizeBound(batch));
   out.push_back(kBatchFormat);
   PutVarint(&out, batch.size());
   for (const Mutation& m : batch) {

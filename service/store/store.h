@@ -69,6 +69,10 @@ struct MutationView {
 // format of shared stores) and back. DecodeBatch: DataLoss when `bytes` is
 // not an encoding produced by EncodeBatch (truncated, unknown type or kind).
 std::string EncodeBatch(const Batch& batch);
+// EncodeBatch(batch).size() without encoding: an upper bound while every
+// string is under 2 MiB (its length varint then takes at most 3 bytes;
+// admin values and policies are far smaller), otherwise within a few bytes.
+size_t EncodedSizeBound(const Batch& batch);
 absl::StatusOr<Batch> DecodeBatch(absl::string_view bytes);
 // DecodeBatch without copying the strings: views into `bytes` (which must
 // outlive the result). Same errors. One allocation for the whole batch, so
