@@ -191,10 +191,10 @@ class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string out;
-    if (RunShell("openssl version", &out) != 0) {
-      GTEST_SKIP() << "the openssl CLI is not installed; TLS tests need it "
-                      "to make certificates";
-    }
+    // scripts/install-deps.sh --test installs it (scripts/deps-test.txt).
+    ASSERT_EQ(RunShell("openssl version", &out), 0)
+        << "the openssl CLI is missing; the TLS tests make their certificates "
+           "with it: run scripts/install-deps.sh --test";
     // Per process: ctest runs each test case as its own process, in parallel.
     dir_ = absl::StrCat(::testing::TempDir(), "/corsd_tls_test_", getpid());
     const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
