@@ -1,170 +1,189 @@
 #include "service/http/forward_auth.h"
 
-#include <cstdint>
+#include <array>
+#include <utility>
 
-#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "service/door/header_rules.h"
 #include "service/policy/policy.h"
 
 namespace corsd::http {
 namespace {
 
-std::string Shown(absl::string_view value) {
-  constexpr size_t kShown = 64;
-  if (value.size() <= kShown) return absl::StrCat("\"", value, "\"");
-  return absl::StrCat("\"", value.substr(0, kShown), "...\"");
-}
+// The headers the contract reads, one slot each.
+enum Slot : size_t {
+  kOriginalMethod,
+  kForwardedMethod,
+  kOriginalUri,
+  kForwardedUri,
+  kHost,
+  kOriginalHost,
+  kForwardedHost,
+  kOriginalScheme,
+  kForwardedProto,
+  kOrigin,
+  kRequestMethod,
+  kRequestHeaders,
+  kRequestPrivateNetwork,
+  kUpgrade,
+  kOriginalUpgrade,
+  kConnection,
+  kOriginalConnection,
+  kCredentials,
+  kCookie,
+  kAuthorization,
+  kTenant,  // the configured tenant header; matched by name apart
+  kSlots,
+};
 
-// The value of header `name` (joined with "," when repeated), or nullopt
-// when absent; InvalidArgument when over the limit.
-absl::Status Read(const httplib::Request& request, const std::string& name,
-                  size_t limit, OriginalRequest* out,
-                  absl::optional<absl::string_view>* value) {
-  auto [begin, end] = request.headers.equal_range(name);
-  if (begin == end) {
-    *value = absl::nullopt;
-    return absl::OkStatus();
-  }
-  absl::string_view result;
-  if (std::next(begin) == end) {
-    result = begin->second;
-  } else {
-    std::string joined;
-    for (auto it = begin; it != end; ++it) {
-      if (it != begin) joined.push_back(',');
-      joined.append(it->second);
-      if (joined.size() > limit) break;
-    }
-    out->storage.push_back(std::move(joined));
-    result = out->storage.back();
-  }
-  if (result.size() > limit) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("header ", name, " is ", result.size(),
-                     " bytes; expected at most ", limit));
-  }
-  *value = result;
-  return absl::OkStatus();
-}
+constexpr std::array<absl::string_view, kTenant> kNames = {
+    "X-Original-Method",
+    "X-Forwarded-Method",
+    "X-Original-URI",
+    "X-Forwarded-Uri",
+    "Host",
+    "X-Original-Host",
+    "X-Forwarded-Host",
+    "X-Original-Scheme",
+    "X-Forwarded-Proto",
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    "Access-Control-Request-Private-Network",
+    "Upgrade",
+    "X-Original-Upgrade",
+    "Connection",
+    "X-Original-Connection",
+    "X-Corsd-Credentials",
+    "Cookie",
+    "Authorization",
+};
 
-absl::Status ReadOr(const httplib::Request& request, const std::string& name,
-                    size_t limit, OriginalRequest* out,
-                    absl::string_view fallback, absl::string_view* value) {
-  absl::optional<absl::string_view> v;
-  if (absl::Status s = Read(request, name, limit, out, &v); !s.ok()) return s;
-  *value = v.has_value() ? *v : fallback;
-  return absl::OkStatus();
+absl::string_view SlotName(size_t slot, const ForwardAuthOptions& options) {
+  return slot == kTenant ? absl::string_view(options.tenant_header)
+                         : kNames[slot];
 }
 
 }  // namespace
 
-absl::Status ParseOriginalRequest(const httplib::Request& request,
+absl::Status ParseOriginalRequest(const ReceivedRequest& received,
                                   const ForwardAuthOptions& options,
                                   OriginalRequest* out) {
-  const size_t limit = options.max_header_value_bytes;
-  absl::optional<absl::string_view> v;
+  if (received.headers.size() > options.max_headers) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("request has ", received.headers.size(),
+                     " headers; expected at most ", options.max_headers));
+  }
+  std::array<door::JoinedValue, kSlots> slots = [&]<size_t... I>(
+      std::index_sequence<I...>) {
+    return std::array<door::JoinedValue, kSlots>{
+        ((void)I, door::JoinedValue(&out->storage))...};
+  }
+  (std::make_index_sequence<kSlots>());
+
+  const absl::string_view tenant_header = options.tenant_header;
+  for (const HeaderField& h : received.headers) {
+    if (!tenant_header.empty() &&
+        absl::EqualsIgnoreCase(h.name, tenant_header)) {
+      slots[kTenant].Add(h.value);
+      continue;
+    }
+    for (size_t s = 0; s < kNames.size(); ++s) {
+      if (h.name.size() == kNames[s].size() &&
+          absl::EqualsIgnoreCase(h.name, kNames[s])) {
+        slots[s].Add(h.value);
+        break;
+      }
+    }
+  }
+  for (size_t s = 0; s < kSlots; ++s) {
+    if (!slots[s].present()) continue;
+    if (absl::Status st =
+            door::CheckHeaderValue(SlotName(s, options), slots[s].value(),
+                                   options.max_header_value_bytes);
+        !st.ok()) {
+      return st;
+    }
+  }
+  // The nginx name, else the forward-auth one; `present` says whether either
+  // was sent, `*name` which one decided (for errors).
+  const auto pick = [&](Slot original, Slot forwarded, absl::string_view* name,
+                        absl::string_view* value) {
+    const Slot s = slots[original].present() ? original : forwarded;
+    *name = kNames[s];
+    *value = slots[s].value();
+    return slots[s].present();
+  };
+
+  decision::Request& r = out->request;
+  r = decision::Request{};
 
   // Method.
-  if (absl::Status s = Read(request, "X-Original-Method", limit, out, &v);
-      !s.ok()) {
-    return s;
+  absl::string_view name;
+  if (!pick(kOriginalMethod, kForwardedMethod, &name, &r.method)) {
+    if (options.require_original_method) {
+      return absl::InvalidArgumentError(
+          "header X-Original-Method (or X-Forwarded-Method) is missing; "
+          "expected the client's method (nginx: proxy_set_header "
+          "X-Original-Method $request_method)");
+    }
+    name = "method";
+    r.method = received.method;
   }
-  if (!v.has_value() && options.require_original_method) {
+  if (r.method.empty() || r.method.size() > 32 ||
+      !policy::IsHttpToken(r.method)) {
     return absl::InvalidArgumentError(
-        "header X-Original-Method is missing; expected the client's method "
-        "(nginx: proxy_set_header X-Original-Method $request_method)");
-  }
-  out->method = v.has_value() ? *v : absl::string_view(request.method);
-  if (out->method.empty() || out->method.size() > 32) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("header X-Original-Method is ", Shown(out->method),
+        absl::StrCat("header ", name, " is ", door::ShownValue(r.method),
                      "; expected an HTTP method of 1 to 32 token characters"));
   }
-  if (!policy::IsHttpToken(out->method)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("header X-Original-Method is ", Shown(out->method),
-                     "; expected an HTTP method (token characters only)"));
-  }
 
-  absl::Status s;
-  if (s = ReadOr(request, "X-Original-URI", limit, out, request.target,
-                 &out->path);
-      !s.ok()) {
-    return s;
+  if (!pick(kOriginalUri, kForwardedUri, &name, &r.path)) {
+    r.path = received.target;
   }
-  if (s = Read(request, "Host", limit, out, &v); !s.ok()) return s;
-  const absl::string_view host_header = v.value_or("");
-  if (s = ReadOr(request, "X-Original-Host", limit, out, host_header,
-                 &out->host);
-      !s.ok()) {
-    return s;
+  if (!pick(kOriginalHost, kForwardedHost, &name, &r.host)) {
+    r.host = slots[kHost].value();
   }
-  if (s = ReadOr(request, "X-Original-Scheme", limit, out, "http",
-                 &out->scheme);
-      !s.ok()) {
-    return s;
-  }
-  if (out->scheme != "http" && out->scheme != "https") {
+  if (!pick(kOriginalScheme, kForwardedProto, &name, &r.scheme)) {
+    r.scheme = "http";
+  } else if (r.scheme != "http" && r.scheme != "https") {
     return absl::InvalidArgumentError(
-        absl::StrCat("header X-Original-Scheme is ", Shown(out->scheme),
+        absl::StrCat("header ", name, " is ", door::ShownValue(r.scheme),
                      "; expected \"http\" or \"https\""));
   }
 
-  if (!options.tenant_header.empty()) {
-    if (s = ReadOr(request, options.tenant_header, limit, out, "",
-                   &out->tenant);
-        !s.ok()) {
-      return s;
-    }
-  }
+  out->tenant_header = slots[kTenant].value();
 
-  if (s = Read(request, "Origin", limit, out, &out->origin); !s.ok()) {
-    return s;
-  }
-  if (s = Read(request, "Access-Control-Request-Method", limit, out,
-               &out->access_control_request_method);
-      !s.ok()) {
-    return s;
-  }
-  if (s = Read(request, "Access-Control-Request-Headers", limit, out,
-               &out->access_control_request_headers);
-      !s.ok()) {
-    return s;
-  }
-  if (s = Read(request, "Access-Control-Request-Private-Network", limit, out,
-               &out->access_control_request_private_network);
-      !s.ok()) {
-    return s;
-  }
+  r.has_origin = slots[kOrigin].present();
+  r.origin = slots[kOrigin].value();
+  r.has_access_control_request_method = slots[kRequestMethod].present();
+  r.access_control_request_method = slots[kRequestMethod].value();
+  r.has_access_control_request_headers = slots[kRequestHeaders].present();
+  r.access_control_request_headers = slots[kRequestHeaders].value();
+  r.has_access_control_request_private_network =
+      slots[kRequestPrivateNetwork].present();
+  r.access_control_request_private_network =
+      slots[kRequestPrivateNetwork].value();
   // Upgrade and Connection are hop-by-hop: a proxy does not pass them on, so
   // the gateway copies them into X-Original-* (preferred when present).
-  if (s = Read(request, "Upgrade", limit, out, &v); !s.ok()) return s;
-  if (s = ReadOr(request, "X-Original-Upgrade", limit, out, v.value_or(""),
-                 &out->upgrade);
-      !s.ok()) {
-    return s;
-  }
-  if (s = Read(request, "Connection", limit, out, &v); !s.ok()) return s;
-  if (s = ReadOr(request, "X-Original-Connection", limit, out, v.value_or(""),
-                 &out->connection);
-      !s.ok()) {
-    return s;
-  }
+  r.upgrade = slots[kOriginalUpgrade].present()
+                  ? slots[kOriginalUpgrade].value()
+                  : slots[kUpgrade].value();
+  r.connection = slots[kOriginalConnection].present()
+                     ? slots[kOriginalConnection].value()
+                     : slots[kConnection].value();
 
-  if (s = Read(request, "X-Corsd-Credentials", limit, out, &v); !s.ok()) {
-    return s;
-  }
-  if (v.has_value()) {
-    if (*v != "0" && *v != "1") {
+  if (slots[kCredentials].present()) {
+    const absl::string_view v = slots[kCredentials].value();
+    if (v != "0" && v != "1") {
       return absl::InvalidArgumentError(
-          absl::StrCat("header X-Corsd-Credentials is ", Shown(*v),
+          absl::StrCat("header X-Corsd-Credentials is ", door::ShownValue(v),
                        "; expected \"0\" or \"1\""));
     }
-    out->credentials = *v == "1";
+    r.credentials = v == "1";
   } else {
-    out->credentials =
-        request.has_header("Cookie") || request.has_header("Authorization");
+    r.credentials = door::CarriesCredentials(slots[kCookie].present(),
+                                             slots[kAuthorization].present());
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,11 @@
+// The HTTP door's request codec: the nginx (X-Original-*) and forward-auth
+// (X-Forwarded-*) header contracts, byte-for-byte values, limits, and the
+// errors that name the header.
 #include "service/http/forward_auth.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
@@ -8,17 +13,32 @@
 namespace corsd::http {
 namespace {
 
-httplib::Request AuthRequest() {
-  httplib::Request r;
-  r.method = "GET";
-  r.target = "/auth";
-  r.path = "/auth";
-  r.set_header("Host", "corsd.internal:8080");
-  r.set_header("X-Original-Method", "PUT");
-  r.set_header("X-Original-URI", "/api/v1/items?page=2");
-  r.set_header("X-Original-Host", "api.example.com");
-  r.set_header("X-Original-Scheme", "https");
-  r.set_header("Origin", "https://shop.customer.com");
+// A request with owned header strings; Received() views them.
+struct Owned {
+  std::string method = "GET";
+  std::string target = "/auth";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<HeaderField> fields;
+
+  Owned& Set(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  ReceivedRequest Received() {
+    fields.clear();
+    for (const auto& [n, v] : headers) fields.push_back({n, v});
+    return {.method = method, .target = target, .headers = fields};
+  }
+};
+
+Owned NginxAuth() {
+  Owned r;
+  r.Set("Host", "corsd.internal:8080")
+      .Set("X-Original-Method", "PUT")
+      .Set("X-Original-URI", "/api/v1/items?page=2")
+      .Set("X-Original-Host", "api.example.com")
+      .Set("X-Original-Scheme", "https")
+      .Set("Origin", "https://shop.customer.com");
   return r;
 }
 
@@ -28,158 +48,253 @@ ForwardAuthOptions AuthOptions() {
           .max_header_value_bytes = 8192};
 }
 
-TEST(ForwardAuthTest, ReadsTheOriginalRequest) {
-  httplib::Request r = AuthRequest();
-  r.set_header("x-corsd-tenant", "acme");  // any case
-  r.set_header("Access-Control-Request-Headers", "x-a");
-  r.set_header("Access-Control-Request-Headers", "x-b, x-c");
+absl::Status Parse(Owned& r, OriginalRequest* o,
+                   ForwardAuthOptions options = AuthOptions()) {
+  return ParseOriginalRequest(r.Received(), options, o);
+}
+
+TEST(ForwardAuthTest, ReadsTheNginxContract) {
+  Owned r = NginxAuth();
+  r.Set("x-corsd-tenant", "acme")  // any case
+      .Set("Access-Control-Request-Headers", "x-a")
+      .Set("Access-Control-Request-Headers", "x-b, x-c");
   OriginalRequest o;
-  ASSERT_TRUE(ParseOriginalRequest(r, AuthOptions(), &o).ok());
-  EXPECT_EQ(o.tenant, "acme");
-  EXPECT_EQ(o.method, "PUT");
-  EXPECT_EQ(o.path, "/api/v1/items?page=2");
-  EXPECT_EQ(o.host, "api.example.com");
-  EXPECT_EQ(o.scheme, "https");
-  ASSERT_TRUE(o.origin.has_value());
-  EXPECT_EQ(*o.origin, "https://shop.customer.com");
-  EXPECT_FALSE(o.access_control_request_method.has_value());
-  ASSERT_TRUE(o.access_control_request_headers.has_value());
-  EXPECT_EQ(*o.access_control_request_headers, "x-a,x-b, x-c");
-  EXPECT_FALSE(o.access_control_request_private_network.has_value());
-  EXPECT_FALSE(o.credentials);
+  ASSERT_TRUE(Parse(r, &o).ok());
+  EXPECT_EQ(o.tenant_header, "acme");
+  EXPECT_EQ(o.request.method, "PUT");
+  EXPECT_EQ(o.request.path, "/api/v1/items?page=2");
+  EXPECT_EQ(o.request.host, "api.example.com");
+  EXPECT_EQ(o.request.scheme, "https");
+  ASSERT_TRUE(o.request.has_origin);
+  EXPECT_EQ(o.request.origin, "https://shop.customer.com");
+  EXPECT_FALSE(o.request.has_access_control_request_method);
+  ASSERT_TRUE(o.request.has_access_control_request_headers);
+  EXPECT_EQ(o.request.access_control_request_headers, "x-a,x-b, x-c");
+  EXPECT_FALSE(o.request.has_access_control_request_private_network);
+  EXPECT_FALSE(o.request.credentials);
+}
+
+TEST(ForwardAuthTest, ReadsTheForwardAuthContractOfCaddyAndTraefik) {
+  Owned r;
+  r.Set("Host", "corsd:7702")
+      .Set("X-Forwarded-Method", "DELETE")
+      .Set("X-Forwarded-Uri", "/v1/items/7")
+      .Set("X-Forwarded-Host", "api.example.com")
+      .Set("X-Forwarded-Proto", "https")
+      .Set("X-Forwarded-For", "203.0.113.9")
+      .Set("Origin", "https://shop.customer.com");
+  OriginalRequest o;
+  ASSERT_TRUE(Parse(r, &o).ok());
+  EXPECT_EQ(o.request.method, "DELETE");
+  EXPECT_EQ(o.request.path, "/v1/items/7");
+  EXPECT_EQ(o.request.host, "api.example.com");
+  EXPECT_EQ(o.request.scheme, "https");
+}
+
+TEST(ForwardAuthTest, OriginalNamesWinOverForwardedOnes) {
+  Owned r = NginxAuth();
+  r.Set("X-Forwarded-Method", "GET")
+      .Set("X-Forwarded-Uri", "/other")
+      .Set("X-Forwarded-Host", "other.example")
+      .Set("X-Forwarded-Proto", "http");
+  OriginalRequest o;
+  ASSERT_TRUE(Parse(r, &o).ok());
+  EXPECT_EQ(o.request.method, "PUT");
+  EXPECT_EQ(o.request.path, "/api/v1/items?page=2");
+  EXPECT_EQ(o.request.host, "api.example.com");
+  EXPECT_EQ(o.request.scheme, "https");
 }
 
 TEST(ForwardAuthTest, DefaultsWhenGatewayHeadersAreAbsent) {
-  httplib::Request r;
+  Owned r;
   r.method = "OPTIONS";
   r.target = "/preflight";
-  r.set_header("Host", "api.example.com");
+  r.Set("Host", "api.example.com");
   ForwardAuthOptions options = AuthOptions();
   options.require_original_method = false;
   OriginalRequest o;
-  ASSERT_TRUE(ParseOriginalRequest(r, options, &o).ok());
-  EXPECT_EQ(o.method, "OPTIONS");
-  EXPECT_EQ(o.path, "/preflight");
-  EXPECT_EQ(o.host, "api.example.com");
-  EXPECT_EQ(o.scheme, "http");
-  EXPECT_EQ(o.tenant, "");
-  EXPECT_FALSE(o.origin.has_value());
+  ASSERT_TRUE(Parse(r, &o, options).ok());
+  EXPECT_EQ(o.request.method, "OPTIONS");
+  EXPECT_EQ(o.request.path, "/preflight");
+  EXPECT_EQ(o.request.host, "api.example.com");
+  EXPECT_EQ(o.request.scheme, "http");
+  EXPECT_EQ(o.tenant_header, "");
+  EXPECT_FALSE(o.request.has_origin);
 }
 
-TEST(ForwardAuthTest, MissingOriginalMethodOnAuthIsAnError) {
-  httplib::Request r = AuthRequest();
-  r.headers.erase("X-Original-Method");
+// Values reach the decision exactly as sent: no percent-decoding, no case
+// change, no trimming of inner bytes.
+TEST(ForwardAuthTest, ValuesAreKeptByteForByte) {
+  const std::vector<std::string> origins = {
+      "https://app%2Eexample.com", "HTTPS://APP.EXAMPLE.COM",
+      "https://app.example.com ", "https://app.example.com:443",
+      "https://app.example.com/"};
+  for (const std::string& origin : origins) {
+    Owned r = NginxAuth();
+    r.headers[5].second = origin;
+    r.Set("X-Original-URI", "/a%2Fb/../c");
+    OriginalRequest o;
+    ASSERT_TRUE(Parse(r, &o).ok()) << origin;
+    EXPECT_EQ(o.request.origin, origin);
+    EXPECT_EQ(o.request.path, "/api/v1/items?page=2,/a%2Fb/../c")
+        << "a repeated X-Original-URI is joined, never decoded";
+  }
+}
+
+TEST(ForwardAuthTest, MissingMethodOnAuthIsAnError) {
+  Owned r;
+  r.Set("Host", "x");
   OriginalRequest o;
-  const absl::Status s = ParseOriginalRequest(r, AuthOptions(), &o);
+  const absl::Status s = Parse(r, &o);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(s.message(), "X-Original-Method")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "X-Forwarded-Method")) << s;
 }
 
-TEST(ForwardAuthTest, RefusesBadValuesNamingTheHeader) {
-  struct Case {
-    const char* header;
-    std::string value;
-    const char* expect;
-  };
-  const Case cases[] = {
-      {"X-Original-Method", "GE T", "X-Original-Method"},
-      {"X-Original-Method", std::string(40, 'A'), "1 to 32"},
-      {"X-Original-Scheme", "ftp", "\"http\" or \"https\""},
-      {"X-Corsd-Credentials", "yes", "\"0\" or \"1\""},
-      {"Origin", std::string(9000, 'a'), "header Origin is 9000 bytes"},
-  };
-  for (const Case& c : cases) {
-    httplib::Request r = AuthRequest();
-    r.headers.erase(c.header);
-    r.set_header(c.header, c.value);
-    OriginalRequest o;
-    const absl::Status s = ParseOriginalRequest(r, AuthOptions(), &o);
-    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.header;
-    EXPECT_TRUE(absl::StrContains(s.message(), c.expect))
-        << c.header << ": " << s;
+struct BadCase {
+  std::string name;
+  std::string header;
+  std::string value;
+  std::string expect;  // in the message
+  absl::StatusCode code = absl::StatusCode::kInvalidArgument;
+};
+
+class ForwardAuthBadTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ForwardAuthBadTest, RefusesNamingTheHeader) {
+  const BadCase& c = GetParam();
+  Owned r = NginxAuth();
+  for (auto& [n, v] : r.headers) {
+    if (n == c.header) v = c.value;
   }
+  bool found = false;
+  for (auto& [n, v] : r.headers) found = found || n == c.header;
+  if (!found) r.Set(c.header, c.value);
+  OriginalRequest o;
+  const absl::Status s = Parse(r, &o);
+  EXPECT_EQ(s.code(), c.code) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), c.header)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), c.expect)) << s;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bad, ForwardAuthBadTest,
+    ::testing::Values(
+        BadCase{"EmptyMethod", "X-Original-Method", "", "HTTP method"},
+        BadCase{"MethodWithSpace", "X-Original-Method", "GE T", "token"},
+        BadCase{"LongMethod", "X-Original-Method", std::string(33, 'A'),
+                "1 to 32"},
+        BadCase{"Scheme", "X-Original-Scheme", "ftp", "\"http\" or \"https\""},
+        BadCase{"Credentials", "X-Corsd-Credentials", "yes", "\"0\" or \"1\""},
+        BadCase{"OriginCR", "Origin", "https://a.example\r", "\\x0d"},
+        BadCase{"OriginLF", "Origin", "https://a.example\nX: y",
+                "no CR, LF or NUL"},
+        BadCase{"OriginNUL", "Origin", std::string("https://a\0b", 11),
+                "\\x00"},
+        BadCase{"TenantNUL", "X-Corsd-Tenant", std::string("ac\0me", 5),
+                "\\x00"},
+        BadCase{"OriginTooLong", "Origin", std::string(9000, 'o'),
+                "9000 bytes; expected at most 8192",
+                absl::StatusCode::kResourceExhausted}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(ForwardAuthTest, ForwardedMethodIsValidatedWhenItDecides) {
+  Owned r;
+  r.Set("X-Forwarded-Method", "G(T");
+  OriginalRequest o;
+  const absl::Status s = Parse(r, &o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "X-Forwarded-Method")) << s;
+}
+
+TEST(ForwardAuthTest, ForwardedProtoIsValidated) {
+  Owned r;
+  r.Set("X-Forwarded-Method", "GET").Set("X-Forwarded-Proto", "https, http");
+  OriginalRequest o;
+  const absl::Status s = Parse(r, &o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "X-Forwarded-Proto")) << s;
 }
 
 TEST(ForwardAuthTest, RepeatedHeadersAreLimitedAfterJoining) {
-  httplib::Request r = AuthRequest();
+  Owned r = NginxAuth();
   for (int i = 0; i < 3; ++i) {
-    r.set_header("Access-Control-Request-Headers", std::string(3000, 'x'));
+    r.Set("Access-Control-Request-Headers", std::string(3000, 'x'));
   }
   OriginalRequest o;
-  const absl::Status s = ParseOriginalRequest(r, AuthOptions(), &o);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  const absl::Status s = Parse(r, &o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(absl::StrContains(s.message(), "Access-Control-Request-Headers"))
       << s;
 }
 
-TEST(ForwardAuthTest, RepeatedOriginIsJoinedLikeEnvoy) {
-  httplib::Request r = AuthRequest();
-  r.set_header("Origin", "https://evil.com");
+TEST(ForwardAuthTest, TooManyHeaders) {
+  Owned r = NginxAuth();
+  for (int i = 0; i < 20; ++i) r.Set("X-Filler", "1");
+  ForwardAuthOptions options = AuthOptions();
+  options.max_headers = 16;
   OriginalRequest o;
-  ASSERT_TRUE(ParseOriginalRequest(r, AuthOptions(), &o).ok());
-  EXPECT_EQ(*o.origin, "https://shop.customer.com,https://evil.com");
+  const absl::Status s = Parse(r, &o, options);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(s.message(), "26 headers; expected at most 16"))
+      << s;
+}
+
+TEST(ForwardAuthTest, RepeatedOriginIsJoinedLikeEnvoy) {
+  Owned r = NginxAuth();
+  r.Set("origin", "https://evil.com");
+  OriginalRequest o;
+  ASSERT_TRUE(Parse(r, &o).ok());
+  EXPECT_EQ(o.request.origin, "https://shop.customer.com,https://evil.com");
 }
 
 TEST(ForwardAuthTest, Credentials) {
-  {
-    httplib::Request r = AuthRequest();
-    r.set_header("Cookie", "session=1");
+  struct C {
+    std::vector<std::pair<std::string, std::string>> add;
+    bool want;
+  };
+  const std::vector<C> cases = {
+      {{}, false},
+      {{{"Cookie", "session=1"}}, true},
+      {{{"Authorization", "Bearer x"}}, true},
+      {{{"Cookie", "session=1"}, {"X-Corsd-Credentials", "0"}}, false},
+      {{{"X-Corsd-Credentials", "1"}}, true},
+  };
+  for (const C& c : cases) {
+    Owned r = NginxAuth();
+    for (const auto& [n, v] : c.add) r.Set(n, v);
     OriginalRequest o;
-    ASSERT_TRUE(ParseOriginalRequest(r, AuthOptions(), &o).ok());
-    EXPECT_TRUE(o.credentials);
-  }
-  {
-    httplib::Request r = AuthRequest();
-    r.set_header("Authorization", "Bearer x");
-    OriginalRequest o;
-    ASSERT_TRUE(ParseOriginalRequest(r, AuthOptions(), &o).ok());
-    EXPECT_TRUE(o.credentials);
-  }
-  {
-    // The explicit header wins over the presence of a cookie.
-    httplib::Request r = AuthRequest();
-    r.set_header("Cookie", "session=1");
-    r.set_header("X-Corsd-Credentials", "0");
-    OriginalRequest o;
-    ASSERT_TRUE(ParseOriginalRequest(r, AuthOptions(), &o).ok());
-    EXPECT_FALSE(o.credentials);
-  }
-  {
-    httplib::Request r = AuthRequest();
-    r.set_header("X-Corsd-Credentials", "1");
-    OriginalRequest o;
-    ASSERT_TRUE(ParseOriginalRequest(r, AuthOptions(), &o).ok());
-    EXPECT_TRUE(o.credentials);
+    ASSERT_TRUE(Parse(r, &o).ok());
+    EXPECT_EQ(o.request.credentials, c.want) << c.add.size();
   }
 }
 
 TEST(ForwardAuthTest, UpgradeFromOriginalHeadersFirst) {
-  httplib::Request r = AuthRequest();
-  r.set_header("Connection", "close");
-  r.set_header("X-Original-Upgrade", "websocket");
-  r.set_header("X-Original-Connection", "Upgrade");
+  Owned r = NginxAuth();
+  r.Set("Connection", "close")
+      .Set("X-Original-Upgrade", "websocket")
+      .Set("X-Original-Connection", "Upgrade");
   OriginalRequest o;
-  ASSERT_TRUE(ParseOriginalRequest(r, AuthOptions(), &o).ok());
-  EXPECT_EQ(o.upgrade, "websocket");
-  EXPECT_EQ(o.connection, "Upgrade");
+  ASSERT_TRUE(Parse(r, &o).ok());
+  EXPECT_EQ(o.request.upgrade, "websocket");
+  EXPECT_EQ(o.request.connection, "Upgrade");
 
-  httplib::Request direct = AuthRequest();
-  direct.set_header("Upgrade", "websocket");
-  direct.set_header("Connection", "upgrade");
+  Owned direct = NginxAuth();
+  direct.Set("Upgrade", "websocket").Set("Connection", "upgrade");
   OriginalRequest d;
-  ASSERT_TRUE(ParseOriginalRequest(direct, AuthOptions(), &d).ok());
-  EXPECT_EQ(d.upgrade, "websocket");
-  EXPECT_EQ(d.connection, "upgrade");
+  ASSERT_TRUE(Parse(direct, &d).ok());
+  EXPECT_EQ(d.request.upgrade, "websocket");
+  EXPECT_EQ(d.request.connection, "upgrade");
 }
 
 TEST(ForwardAuthTest, NoTenantHeaderConfigured) {
-  httplib::Request r = AuthRequest();
-  r.set_header("X-Corsd-Tenant", "acme");
+  Owned r = NginxAuth();
+  r.Set("X-Corsd-Tenant", "acme");
   ForwardAuthOptions options = AuthOptions();
-  options.tenant_header.clear();
+  options.tenant_header = "";
   OriginalRequest o;
-  ASSERT_TRUE(ParseOriginalRequest(r, options, &o).ok());
-  EXPECT_EQ(o.tenant, "");
+  ASSERT_TRUE(Parse(r, &o, options).ok());
+  EXPECT_EQ(o.tenant_header, "");
 }
 
 }  // namespace

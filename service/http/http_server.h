@@ -1,23 +1,26 @@
 // HttpServer: corsd's plain-HTTP listener (--http-listen, off by default),
-// for gateways and tools that do not speak gRPC. Built on cpp-httplib
-// (Debian libcpp-httplib-dev). Endpoints:
+// for gateways and tools that do not speak gRPC. The transport is h2o's
+// HTTP/1.1 server (Debian libh2o-evloop-dev): one event loop per thread
+// (`threads`), all accepting on one listening socket; keep-alive and
+// pipelined requests (answered in order); header values handed over byte
+// for byte (see service/http/README.md for why h2o). Endpoints:
 //
-//   /auth       nginx `auth_request` forward-auth. The original request comes
-//               in headers nginx sets (X-Original-Method, X-Original-URI,
-//               X-Original-Host, X-Original-Scheme) plus the client's own
-//               Origin, Access-Control-Request-*, Upgrade, Connection headers,
-//               which auth_request subrequests carry. Credentials: header
-//               X-Corsd-Credentials "1"/"0" when set (so nginx need not pass
-//               cookies), else the presence of Cookie or Authorization.
-//               Tenant: the header named by HttpServerOptions::tenant_header,
-//               else the tenant owning the original host as an API host.
+//   /auth[/TENANT]  forward-auth for nginx `auth_request`, Caddy
+//               `forward_auth` and Traefik `ForwardAuth`: the original
+//               request comes in the headers of forward_auth.h's contract.
+//               Tenant: the order every door shares (service/door/
+//               run_path.h): TENANT from the path when not empty (the
+//               gateway's configuration names it), else the original host's
+//               API host, else the header named by
+//               HttpServerOptions::tenant_header.
 //               Continue -> 200 with the decision's headers (nginx copies
 //               them with auth_request_set + add_header ... always);
 //               answer -> the decision's status (403) with its headers.
 //               auth_request honours only 2xx/401/403, so an allowed
 //               preflight (204) reaching /auth is answered 200 with
 //               X-Corsd-Status: 204; route preflights to /preflight instead.
-//   /preflight  the same decision, for OPTIONS requests nginx routes here
+//   /preflight[/TENANT]  the same decision, for OPTIONS requests nginx routes
+//   here
 //               directly (not through auth_request): the answer itself, 204
 //               with the CORS headers or 403; a decision to continue (the
 //               policy forwards refused preflights) is answered 421 so nginx
@@ -36,13 +39,18 @@
 //   /healthz    200 "ok" while the process serves (liveness).
 //   /readyz     200 "ready" when the tables are loaded and the store is not
 //               lagging (Catalog::Ready), else 503 with the reason.
-// Every response carries X-Corsd-Reason for decisions; bad input (a header
-// over its limit, a missing original method...) gets 400 with a body naming
-// the header, the value's size and the limit. Every response also carries
-// Cache-Control: no-store.
+// Every response carries X-Corsd-Reason for decisions; bad input gets a body
+// naming the header, the value or its size and what was expected: 431 for
+// too many headers or a header value over max_header_value_bytes, 400 for
+// a missing or malformed gateway header and for a CR, LF or NUL byte in a
+// value. h2o itself bounds a request head at 100 headers and its own size
+// limit (400, connection closed). Every response carries Cache-Control:
+// no-store. A connection idle or slow to send its request for `io_timeout`
+// is closed, so a slow client holds no thread (event-driven) and no
+// connection for long.
 //
 // Thread safety: Start/port/Shutdown may be called from any thread; the
-// server answers on its own worker threads, reading the dependencies
+// server answers on its own event-loop threads, reading the dependencies
 // concurrently (each decision inside its own EpochManager::ReadGuard).
 #ifndef CORSD_SERVICE_HTTP_HTTP_SERVER_H_
 #define CORSD_SERVICE_HTTP_HTTP_SERVER_H_
@@ -74,16 +82,18 @@ struct HttpServerOptions {
   // Request header naming the tenant for /auth and /preflight (any case).
   // Empty: the tenant always comes from the original host's API host.
   std::string tenant_header = "X-Corsd-Tenant";
-  // Worker threads answering requests (>= 1).
-  int threads = 8;
+  // Event-loop threads answering requests (>= 1); one per core is enough.
+  int threads = 2;
   // Largest accepted value of any header the decision reads (the proto's
   // HttpRequest limit); Origin is limited further by the engine.
   size_t max_header_value_bytes = 8192;
-  // Requests served on one connection before it is closed (>= 1).
-  size_t keep_alive_max_requests = 10000;
-  // Idle keep-alive and per-read/write socket timeouts.
-  absl::Duration keep_alive_timeout = absl::Seconds(5);
+  // Most headers accepted on one request (431 beyond; h2o's own cap is 100).
+  size_t max_headers = 100;
+  // A connection that has not sent a whole request (head and body) this
+  // long after the previous answer, or after connecting, is closed.
   absl::Duration io_timeout = absl::Seconds(5);
+  // Shutdown: how long open connections get to finish their answers.
+  absl::Duration drain_timeout = absl::Seconds(5);
 };
 
 // What the server reads. Not owned; each must outlive the server.
@@ -101,9 +111,9 @@ class HttpServer {
  public:
   // Binds options.listen and starts answering before returning.
   // Errors: InvalidArgument when listen is not HOST:PORT, threads < 1,
-  // keep_alive_max_requests < 1 or a
-  // required dependency is null (the message names the field and value);
-  // Unavailable when the address cannot be bound (in use, not local).
+  // io_timeout not positive, or a required dependency is null (the message
+  // names the field and value); Unavailable when the address cannot be bound
+  // (in use, not local).
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       const HttpServerOptions& options, HttpDeps deps);
 
@@ -117,8 +127,9 @@ class HttpServer {
   // The bound address as "HOST:PORT", for corsd's "listening http=" line.
   std::string address() const;
 
-  // Stops accepting, lets in-flight requests finish, joins the workers.
-  // Idempotent.
+  // Stops accepting, closes idle keep-alive connections, lets the others
+  // finish the answer they are writing (up to drain_timeout), joins the
+  // loops. Idempotent.
   void Shutdown();
 
  private:

@@ -149,15 +149,38 @@ TEST_F(HttpServerTest, AuthAllowsAnEntryWithItsExactOrigin) {
             "REASON_R2_ORIGIN_ALLOWED");
 }
 
-TEST_F(HttpServerTest, AuthTenantFromHeaderWins) {
-  auto res = Auth({{"X-Original-Method", "GET"},
-                   {"X-Original-Host", "api.acme.com"},
-                   {"X-Corsd-Tenant", "open"},
-                   {"Origin", "https://anyone.example"}});
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(res->get_header_value("access-control-allow-origin"), "*");
-  EXPECT_EQ(res->get_header_value("X-Corsd-Reason"), "REASON_R3_PUBLIC");
+// The shared tenant order (service/door/run_path.h): the path's tenant,
+// then the host's API host, then the tenant header.
+TEST_F(HttpServerTest, AuthTenantOrderPathThenHostThenHeader) {
+  const httplib::Headers from_acme_host = {
+      {"X-Original-Method", "GET"},
+      {"X-Original-Host", "api.acme.com"},
+      {"X-Corsd-Tenant", "open"},
+      {"Origin", "https://anyone.example"}};
+  auto by_path = client_->Get("/auth/open", from_acme_host);
+  ASSERT_TRUE(by_path);
+  EXPECT_EQ(by_path->status, 200);
+  EXPECT_EQ(by_path->get_header_value("access-control-allow-origin"), "*");
+  EXPECT_EQ(by_path->get_header_value("X-Corsd-Reason"), "REASON_R3_PUBLIC");
+
+  auto by_host = Auth(from_acme_host);
+  ASSERT_TRUE(by_host);
+  EXPECT_EQ(by_host->get_header_value("X-Corsd-Tenant"), "acme")
+      << "a header (which a client can send) never overrides the host";
+  EXPECT_FALSE(by_host->has_header("access-control-allow-origin"));
+
+  auto by_header = Auth({{"X-Original-Method", "GET"},
+                         {"X-Original-Host", "unknown.example"},
+                         {"X-Corsd-Tenant", "open"},
+                         {"Origin", "https://anyone.example"}});
+  ASSERT_TRUE(by_header);
+  EXPECT_EQ(by_header->get_header_value("X-Corsd-Tenant"), "open");
+  EXPECT_EQ(by_header->get_header_value("access-control-allow-origin"), "*");
+
+  auto bad_path = client_->Get("/auth/a/b", from_acme_host);
+  ASSERT_TRUE(bad_path);
+  EXPECT_EQ(bad_path->status, 400);
+  EXPECT_TRUE(absl::StrContains(bad_path->body, "no \"/\"")) << bad_path->body;
 }
 
 TEST_F(HttpServerTest, AuthContinuesARefusedSafeRequestWithoutCorsHeaders) {
@@ -201,7 +224,7 @@ TEST_F(HttpServerTest, AuthDeniesUnsafeMethodAndWebSocketFromRefusedOrigin) {
   EXPECT_EQ(ws_ok->status, 200);
 }
 
-TEST_F(HttpServerTest, AuthBadInputIs400NamingTheHeader) {
+TEST_F(HttpServerTest, AuthBadInputNamesTheHeader) {
   auto res = Auth({{"X-Original-Host", "api.acme.com"},
                    {"Origin", "https://shop.customer.com"}});
   ASSERT_TRUE(res);
@@ -214,7 +237,7 @@ TEST_F(HttpServerTest, AuthBadInputIs400NamingTheHeader) {
                    {"Access-Control-Request-Headers", std::string(5000, 'a')},
                    {"Access-Control-Request-Headers", std::string(5000, 'b')}});
   ASSERT_TRUE(big);
-  EXPECT_EQ(big->status, 400);
+  EXPECT_EQ(big->status, 431);
   EXPECT_TRUE(absl::StrContains(big->body, "Access-Control-Request-Headers"))
       << big->body;
 }
@@ -364,9 +387,9 @@ TEST(HttpServerStartTest, RefusesBadOptionsAndDeps) {
   zero_threads.threads = 0;
   EXPECT_EQ(HttpServer::Start(zero_threads, deps).status().code(),
             absl::StatusCode::kInvalidArgument);
-  HttpServerOptions no_keep_alive;
-  no_keep_alive.keep_alive_max_requests = 0;
-  EXPECT_EQ(HttpServer::Start(no_keep_alive, deps).status().code(),
+  HttpServerOptions no_timeout;
+  no_timeout.io_timeout = absl::ZeroDuration();
+  EXPECT_EQ(HttpServer::Start(no_timeout, deps).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(HttpServer::Start({}, HttpDeps{}).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -21,8 +21,7 @@ grpc::Status AuthorizationService::Check(
   }
   decision::Decision decision;
   table::EpochManager::ReadGuard guard(deps_.epochs);
-  RunDecide(deps_, input.tenant, input.fallback_tenant, input.request,
-            &decision);
+  door::RunDecide(deps_, input.tenant, input.request, &decision);
   FillCheckResponse(decision, response);
   return grpc::Status::OK;
 }

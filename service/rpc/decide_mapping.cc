@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/decision/reason.h"
+#include "service/door/header_rules.h"
 #include "service/rpc/limits.h"
 
 namespace corsd::rpc {
@@ -48,6 +49,10 @@ absl::Status Convert(const corsd::v1::HttpRequest& r, absl::string_view prefix,
     if (f.value.size() > f.limit) {
       return TooLong(prefix, infix, f.name, f.value.size(), f.limit);
     }
+    if (door::HasForbiddenByte(View(f.value))) {
+      return door::ForbiddenByteError(absl::StrCat(prefix, infix, ".", f.name),
+                                      View(f.value));
+    }
   }
   *out = decision::Request{};
   out->method = View(r.method());
@@ -87,34 +92,6 @@ absl::Status ToEngineRequest(const corsd::v1::DecideRequest& request,
                    kMaxFieldBytes);
   }
   return Convert(request.request(), prefix, ".request", out);
-}
-
-absl::string_view RunDecide(const DecisionDeps& deps, absl::string_view tenant,
-                            absl::string_view fallback_tenant,
-                            const decision::Request& request,
-                            decision::Decision* out,
-                            std::chrono::steady_clock::time_point* clock) {
-  const auto start = deps.metrics == nullptr
-                         ? std::chrono::steady_clock::time_point()
-                     : clock != nullptr ? *clock
-                                        : std::chrono::steady_clock::now();
-  deps.engine->Decide(tenant, request, out);
-  if (out->reason == decision::Reason::kUnknownTenant && tenant.empty() &&
-      !fallback_tenant.empty()) {
-    tenant = fallback_tenant;
-    deps.engine->Decide(tenant, request, out);
-  }
-  if (deps.metrics != nullptr) {
-    const auto end = std::chrono::steady_clock::now();
-    if (clock != nullptr) *clock = end;
-    const auto nanos =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(end - start)
-            .count();
-    deps.metrics->RecordDecision(static_cast<int>(out->action),
-                                 static_cast<int>(out->reason),
-                                 static_cast<uint64_t>(nanos));
-  }
-  return tenant;
 }
 
 void FillDecision(const DecisionDeps& deps, absl::string_view tenant,

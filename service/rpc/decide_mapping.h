@@ -1,12 +1,12 @@
-// The decision path shared by the Decider and Authorization handlers:
-// corsd.v1 request -> decision::Request (views into the message, no copies,
-// limits checked), the timed and counted Engine::Decide call, and
-// decision::Decision -> corsd.v1.Decision.
+// The Decider door's codec: corsd.v1 request -> decision::Request (views
+// into the message, no copies, limits checked) and decision::Decision ->
+// corsd.v1.Decision. The decision itself runs on the shared front-door path
+// (service/door/run_path.h).
 //
-// Thread safety: pure functions of their arguments; RunDecide reads the
-// engine and records into the metrics, both safe from any thread. Every
-// call that reads a Decision must happen under the EpochManager::ReadGuard
-// that covered the Decide (the Decision's views point into the table).
+// Thread safety: pure functions of their arguments (FillDecision's Explain
+// reads the engine, safe from any thread). Every call that reads a Decision
+// must happen under the EpochManager::ReadGuard that covered the Decide (the
+// Decision's views point into the table).
 #ifndef CORSD_SERVICE_RPC_DECIDE_MAPPING_H_
 #define CORSD_SERVICE_RPC_DECIDE_MAPPING_H_
 
@@ -16,23 +16,19 @@
 #include "absl/strings/string_view.h"
 #include "corsd/v1/decision.pb.h"
 #include "service/decision/engine.h"
-#include "service/decision/metrics.h"
-#include "service/table/epoch.h"
+#include "service/door/run_path.h"
 
 namespace corsd::rpc {
 
-// What the decision handlers read. Not owned; all outlive the handlers.
-struct DecisionDeps {
-  const decision::Engine* engine = nullptr;      // required
-  table::EpochManager* epochs = nullptr;         // required: the table's
-  decision::DecisionMetrics* metrics = nullptr;  // optional: null = no count
-};
+// What the decision handlers read: the shared path's dependencies.
+using DecisionDeps = door::DecisionDeps;
 
 // Points *out at the fields of `request` (which must outlive *out).
 // `field_prefix` names the message in errors ("request",
 // "requests[3].request"). Errors: InvalidArgument naming the field, its size
 // and the limit when origin exceeds kMaxOriginBytes or any other string
-// field exceeds kMaxFieldBytes.
+// field exceeds kMaxFieldBytes, or when any field holds a CR, LF or NUL
+// byte (the same rule the HTTP doors apply to header values).
 absl::Status ToEngineRequest(const corsd::v1::HttpRequest& request,
                              absl::string_view field_prefix,
                              decision::Request* out);
@@ -42,24 +38,6 @@ absl::Status ToEngineRequest(const corsd::v1::HttpRequest& request,
 absl::Status ToEngineRequest(const corsd::v1::DecideRequest& request,
                              absl::string_view field_prefix,
                              decision::Request* out);
-
-// Engine::Decide for `tenant`; when that is empty and the host names no
-// tenant (REASON_UNKNOWN_TENANT) and `fallback_tenant` is not empty, decides
-// again for `fallback_tenant` (ext_authz's configured tenant header). Timed
-// with a monotonic clock (both attempts) and recorded once in deps.metrics
-// (action, reason, nanoseconds). Returns the tenant string the final
-// decision was asked for. The caller holds a ReadGuard on deps.epochs
-// across this call and every use of *out.
-//
-// `clock`, for a batch: when not null, *clock is taken as the time this
-// decision started and is set to the time it ended, so a batch reads the
-// clock once per decision rather than twice (each batch item's time then
-// also covers filling the previous item's answer). Ignored without metrics.
-absl::string_view RunDecide(
-    const DecisionDeps& deps, absl::string_view tenant,
-    absl::string_view fallback_tenant, const decision::Request& request,
-    decision::Decision* out,
-    std::chrono::steady_clock::time_point* clock = nullptr);
 
 // Writes `decision` into *out (cleared first): action, status, headers in
 // order, reason, rule, tenant, and `id`. `message` is set from

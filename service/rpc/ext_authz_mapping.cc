@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/decision/reason.h"
+#include "service/door/header_rules.h"
 #include "service/rpc/limits.h"
 
 namespace corsd::rpc {
@@ -36,12 +37,17 @@ class HeaderReader {
           " headers; the limit is ", kMaxCheckHeaders, " headers"));
     }
     auto check_one = [](absl::string_view key,
-                        size_t value_size) -> absl::Status {
+                        absl::string_view value) -> absl::Status {
+      const size_t value_size = value.size();
       if (key.size() + value_size > kMaxCheckHeaderBytes) {
         return absl::InvalidArgumentError(absl::StrCat(
             "header \"", key.substr(0, 64), "\" is ", key.size() + value_size,
             " bytes (name + value); the limit is ", kMaxCheckHeaderBytes,
             " bytes per header"));
+      }
+      if (door::HasForbiddenByte(value)) {
+        return door::ForbiddenByteError(
+            absl::StrCat("header \"", key.substr(0, 64), "\""), value);
       }
       if (key == "origin" && value_size > kMaxOriginBytes) {
         return absl::InvalidArgumentError(
@@ -52,15 +58,15 @@ class HeaderReader {
     };
     if (raw) {
       for (const auto& h : http_.header_map().headers()) {
-        const size_t value_size =
-            h.raw_value().empty() ? h.value().size() : h.raw_value().size();
-        if (absl::Status s = check_one(View(h.key()), value_size); !s.ok()) {
+        const std::string& value =
+            h.raw_value().empty() ? h.value() : h.raw_value();
+        if (absl::Status s = check_one(View(h.key()), View(value)); !s.ok()) {
           return s;
         }
       }
     } else {
       for (const auto& [key, value] : http_.headers()) {
-        if (absl::Status s = check_one(View(key), value.size()); !s.ok()) {
+        if (absl::Status s = check_one(View(key), View(value)); !s.ok()) {
           return s;
         }
       }
@@ -77,20 +83,13 @@ class HeaderReader {
       *value = View(it->second);
       return true;
     }
-    const std::string* first = nullptr;
-    std::string* joined = nullptr;
+    door::JoinedValue joined(&input_->joined);
     for (const auto& h : http_.header_map().headers()) {
       if (h.key() != key) continue;
-      const std::string& v = h.raw_value().empty() ? h.value() : h.raw_value();
-      if (first == nullptr) {
-        first = &v;
-      } else {
-        if (joined == nullptr) joined = &input_->joined.emplace_back(*first);
-        absl::StrAppend(joined, ",", v);
-      }
+      joined.Add(View(h.raw_value().empty() ? h.value() : h.raw_value()));
     }
-    if (first == nullptr) return false;
-    *value = joined != nullptr ? View(*joined) : View(*first);
+    if (!joined.present()) return false;
+    *value = joined.value();
     return true;
   }
 
@@ -116,8 +115,7 @@ absl::Status ReadCheckRequest(
   const AttributeContext& attrs = check.attributes();
   const AttributeContext::HttpRequest& http = attrs.request().http();
   out->request = decision::Request{};
-  out->tenant = absl::string_view();
-  out->fallback_tenant = absl::string_view();
+  out->tenant = door::TenantSources{};
   out->joined.clear();
 
   HeaderReader headers(http, out);
@@ -130,10 +128,10 @@ absl::Status ReadCheckRequest(
           "attributes.context_extensions[\"tenant\"] is ", it->second.size(),
           " bytes; the limit is ", kMaxContextExtensionBytes, " bytes"));
     }
-    out->tenant = View(it->second);
+    out->tenant.named = View(it->second);
   }
   if (!tenant_header.empty()) {
-    out->fallback_tenant = headers.FindOrEmpty(tenant_header);
+    out->tenant.header = headers.FindOrEmpty(tenant_header);
   }
 
   decision::Request& r = out->request;
@@ -159,8 +157,9 @@ absl::Status ReadCheckRequest(
   r.upgrade = headers.FindOrEmpty("upgrade");
   r.connection = headers.FindOrEmpty("connection");
   absl::string_view unused;
-  r.credentials =
-      headers.Find("cookie", &unused) || headers.Find("authorization", &unused);
+  const bool has_cookie = headers.Find("cookie", &unused);
+  r.credentials = door::CarriesCredentials(
+      has_cookie, headers.Find("authorization", &unused));
   return absl::OkStatus();
 }
 

@@ -8,13 +8,13 @@
 //   * method/scheme/host/path: the HttpRequest fields Envoy fills, else the
 //     pseudo headers :method/:scheme/:authority (then "host")/:path.
 //   * origin, access-control-request-method, -headers, -private-network,
-//     upgrade, connection: the headers of those names; credentials: a
-//     "cookie" or "authorization" header is present.
-//   * Tenant: context_extensions["tenant"] when present and non-empty; else
-//     empty, so the engine finds the tenant from the host's API hosts; if
-//     that finds none (REASON_UNKNOWN_TENANT) and a tenant header is
-//     configured and present, the caller decides again with its value
-//     (fallback_tenant).
+//     upgrade, connection: the headers of those names; credentials: the
+//     shared rule (door::CarriesCredentials: cookie or authorization).
+//   * Tenant: context_extensions["tenant"] is the named tenant, the
+//     configured tenant header the last fallback, in the order every door
+//     shares (service/door/run_path.h).
+//   * Header values with a CR, LF or NUL byte are refused (INVALID_ARGUMENT
+//     naming the header), as on every door (service/door/header_rules.h).
 //   * Limits (INVALID_ARGUMENT naming the limit): more than kMaxCheckHeaders
 //     headers; a header whose name + value exceeds kMaxCheckHeaderBytes;
 //     an origin over kMaxOriginBytes; a context extension value over
@@ -40,6 +40,7 @@
 #include "absl/strings/string_view.h"
 #include "envoy/service/auth/v3/external_auth.pb.h"
 #include "service/decision/engine.h"
+#include "service/door/run_path.h"
 
 namespace corsd::rpc {
 
@@ -47,11 +48,10 @@ namespace corsd::rpc {
 // CheckRequest or into `joined`; both must outlive every use.
 struct CheckInput {
   decision::Request request;
-  // context_extensions["tenant"]; empty when absent.
-  absl::string_view tenant;
-  // The configured tenant header's value; empty when not configured or
-  // absent. Used only when `tenant` is empty and the host names no tenant.
-  absl::string_view fallback_tenant;
+  // named: context_extensions["tenant"] (empty when absent); header: the
+  // configured tenant header's value (empty when off or absent). The order
+  // they are used in is the shared one (service/door/run_path.h).
+  door::TenantSources tenant;
   // Values of repeated header_map keys joined with "," (rarely used).
   std::deque<std::string> joined;
 

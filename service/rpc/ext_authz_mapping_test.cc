@@ -42,8 +42,8 @@ TEST(ReadCheckRequestTest, PreflightFromPseudoHeaders) {
   EXPECT_EQ(in.request.access_control_request_headers, "x-a,content-type");
   EXPECT_FALSE(in.request.has_access_control_request_private_network);
   EXPECT_FALSE(in.request.credentials);
-  EXPECT_TRUE(in.tenant.empty());
-  EXPECT_TRUE(in.fallback_tenant.empty());
+  EXPECT_TRUE(in.tenant.named.empty());
+  EXPECT_TRUE(in.tenant.header.empty());
 }
 
 TEST(ReadCheckRequestTest, HttpFieldsWinOverPseudoHeaders) {
@@ -75,8 +75,8 @@ TEST(ReadCheckRequestTest, TenantFromContextExtensionsAndFallbackHeader) {
       "globex";
   CheckInput in;
   ASSERT_TRUE(ReadCheckRequest(check, "x-tenant", &in).ok());
-  EXPECT_EQ(in.tenant, "globex");
-  EXPECT_EQ(in.fallback_tenant, "acme");
+  EXPECT_EQ(in.tenant.named, "globex");
+  EXPECT_EQ(in.tenant.header, "acme");
   EXPECT_TRUE(in.request.credentials);
 }
 

@@ -1,0 +1,69 @@
+#include "service/door/header_rules.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace corsd::door {
+
+void JoinedValue::Add(absl::string_view value) {
+  ++count_;
+  if (count_ == 1) {
+    first_ = value;
+    return;
+  }
+  if (joined_ == nullptr) {
+    joined_ = &storage_->emplace_back(first_.data(), first_.size());
+  }
+  joined_->push_back(',');
+  joined_->append(value.data(), value.size());
+}
+
+absl::string_view JoinedValue::value() const {
+  if (joined_ != nullptr) return absl::string_view(*joined_);
+  return first_;
+}
+
+std::string ShownValue(absl::string_view value) {
+  constexpr size_t kShown = 64;
+  std::string out = "\"";
+  for (size_t i = 0; i < value.size() && i < kShown; ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      absl::StrAppendFormat(&out, "\\x%02x", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  if (value.size() > kShown) out.append("...");
+  out.push_back('"');
+  return out;
+}
+
+bool HasForbiddenByte(absl::string_view value) {
+  for (const char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
+
+absl::Status ForbiddenByteError(absl::string_view what,
+                                absl::string_view value) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " is ", ShownValue(value),
+                   "; expected no CR, LF or NUL byte in a header value"));
+}
+
+absl::Status CheckHeaderValue(absl::string_view name, absl::string_view value,
+                              size_t limit) {
+  if (value.size() > limit) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("header ", name, " is ", value.size(),
+                     " bytes; expected at most ", limit));
+  }
+  if (HasForbiddenByte(value)) {
+    return ForbiddenByteError(absl::StrCat("header ", name), value);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace corsd::door
