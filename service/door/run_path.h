@@ -42,9 +42,9 @@ struct DecisionDeps {
 // Where a door found a tenant id; views owned by the caller.
 struct TenantSources {
   // Named by the gateway's configuration; empty when the door has none.
-  absl::string_view named;
+  absl::string_view named = {};
   // The configured tenant header's value; empty when absent or off.
-  absl::string_view header;
+  absl::string_view header = {};
 };
 
 // Decides `request` for the tenant chosen by the resolution order above and

@@ -40,7 +40,9 @@ TEST_P(TenantOrderTest, ChoosesTheDocumentedTenant) {
       deps, TenantSources{.named = c.named, .header = c.header}, request, &d);
   EXPECT_EQ(std::string(asked), c.want_asked);
   EXPECT_EQ(std::string(d.tenant_name), c.want_tenant);
-  if (c.want_tenant.empty()) EXPECT_EQ(d.reason, Reason::kUnknownTenant);
+  if (c.want_tenant.empty()) {
+    EXPECT_EQ(d.reason, Reason::kUnknownTenant);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
