@@ -17,6 +17,7 @@ enum Slot : size_t {
   kForwardedMethod,
   kOriginalUri,
   kForwardedUri,
+  kReplacedPath,
   kHost,
   kOriginalHost,
   kForwardedHost,
@@ -42,6 +43,7 @@ constexpr std::array<absl::string_view, kTenant> kNames = {
     "X-Forwarded-Method",
     "X-Original-URI",
     "X-Forwarded-Uri",
+    "X-Replaced-Path",
     "Host",
     "X-Original-Host",
     "X-Forwarded-Host",
@@ -139,7 +141,10 @@ absl::Status ParseOriginalRequest(const ReceivedRequest& received,
   }
 
   if (!pick(kOriginalUri, kForwardedUri, &name, &r.path)) {
-    r.path = received.target;
+    // Traefik's replacePath keeps the client's path here (a preflight router
+    // that sends the request itself to /preflight).
+    r.path = slots[kReplacedPath].present() ? slots[kReplacedPath].value()
+                                            : received.target;
   }
   if (!pick(kOriginalHost, kForwardedHost, &name, &r.host)) {
     r.host = slots[kHost].value();

@@ -11,7 +11,8 @@
 //   method  X-Original-Method (nginx), else X-Forwarded-Method (Caddy,
 //           Traefik). Required on /auth; on /preflight the request's own
 //           method is the default.
-//   path    X-Original-URI, else X-Forwarded-Uri; default the request target.
+//   path    X-Original-URI, else X-Forwarded-Uri, else X-Replaced-Path
+//           (Traefik's replacePath); default the request target.
 //   host    X-Original-Host, else X-Forwarded-Host, else Host.
 //   scheme  X-Original-Scheme, else X-Forwarded-Proto: "http" or "https";
 //           default "http".

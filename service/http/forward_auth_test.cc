@@ -91,6 +91,22 @@ TEST(ForwardAuthTest, ReadsTheForwardAuthContractOfCaddyAndTraefik) {
   EXPECT_EQ(o.request.scheme, "https");
 }
 
+TEST(ForwardAuthTest, TraefikReplacedPathIsThePathOfAProxiedPreflight) {
+  Owned r;
+  r.method = "OPTIONS";
+  r.target = "/preflight/acme";
+  r.Set("Host", "api.example.com").Set("X-Replaced-Path", "/v1/items");
+  ForwardAuthOptions options = AuthOptions();
+  options.require_original_method = false;
+  OriginalRequest o;
+  ASSERT_TRUE(Parse(r, &o, options).ok());
+  EXPECT_EQ(o.request.path, "/v1/items");
+  r.Set("X-Forwarded-Uri", "/v2/items");
+  OriginalRequest forwarded;
+  ASSERT_TRUE(Parse(r, &forwarded, options).ok());
+  EXPECT_EQ(forwarded.request.path, "/v2/items");
+}
+
 TEST(ForwardAuthTest, OriginalNamesWinOverForwardedOnes) {
   Owned r = NginxAuth();
   r.Set("X-Forwarded-Method", "GET")

@@ -404,7 +404,8 @@ void HttpServer::Impl::Route(h2o_req_t* req) {
   const auto with_tenant = [&](absl::string_view prefix,
                                absl::string_view* tenant) {
     if (path == prefix) return true;
-    if (path.size() > prefix.size() + 1 && absl::StartsWith(path, prefix) &&
+    // "/auth/" is "/auth" (nginx's /auth/$corsd_tenant with no tenant).
+    if (path.size() > prefix.size() && absl::StartsWith(path, prefix) &&
         path[prefix.size()] == '/') {
       *tenant = path.substr(prefix.size() + 1);
       return true;

@@ -177,6 +177,11 @@ TEST_F(HttpServerTest, AuthTenantOrderPathThenHostThenHeader) {
   EXPECT_EQ(by_header->get_header_value("X-Corsd-Tenant"), "open");
   EXPECT_EQ(by_header->get_header_value("access-control-allow-origin"), "*");
 
+  auto empty_path_tenant = client_->Get("/auth/", from_acme_host);
+  ASSERT_TRUE(empty_path_tenant);
+  EXPECT_EQ(empty_path_tenant->status, 200);
+  EXPECT_EQ(empty_path_tenant->get_header_value("X-Corsd-Tenant"), "acme");
+
   auto bad_path = client_->Get("/auth/a/b", from_acme_host);
   ASSERT_TRUE(bad_path);
   EXPECT_EQ(bad_path->status, 400);
