@@ -78,4 +78,25 @@ TEST(ToEngineRequestTest, OriginAtTheLimitIsAccepted) {
 }
 
 }  // namespace
+// The rule every door shares (service/door/header_rules.h): a value with a
+// CR, LF or NUL byte is refused, naming the field.
+class ForbiddenByteTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ForbiddenByteTest, RefusedNamingTheField) {
+  corsd::v1::DecideRequest req;
+  req.mutable_request()->set_origin("https://a.example" + GetParam() + "x");
+  req.mutable_request()->set_method("GET");
+  decision::Request out;
+  const absl::Status s = ToEngineRequest(req, "decide", &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("decide.request.origin is \"https://a.example\\x"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.message().find("no CR, LF or NUL"), std::string::npos) << s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Bytes, ForbiddenByteTest,
+                         ::testing::Values(std::string("\r"), std::string("\n"),
+                                           std::string("\0", 1)));
+
 }  // namespace corsd::rpc

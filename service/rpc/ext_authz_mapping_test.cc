@@ -229,4 +229,17 @@ TEST(FillCheckResponseTest, WebSocketRefusedIs403) {
 }
 
 }  // namespace
+TEST(ReadCheckRequestTest, ForbiddenBytesAreRefusedNamingTheHeader) {
+  for (const std::string& bad :
+       {std::string("\r"), std::string("\n"), std::string("\0", 1)}) {
+    CheckRequest check = Envoy(
+        {{":method", "GET"}, {"origin", "https://a.example" + bad + "x"}});
+    CheckInput in;
+    const absl::Status s = ReadCheckRequest(check, "", &in);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("header \"origin\""), std::string::npos) << s;
+    EXPECT_NE(s.message().find("no CR, LF or NUL"), std::string::npos) << s;
+  }
+}
+
 }  // namespace corsd::rpc
