@@ -1,118 +1,125 @@
-// corsd: the CORS decision service. Thin: parses flags (and an optional
-// --config file), starts rpc::Server (core, store, gRPC listeners) and, with
-// --http-listen, the HTTP listener; prints the startup lines HACKING.md
-// fixes; on SIGTERM/SIGINT drains and exits 0.
+// corsd: the CORS decision service. Thin: flags (abseil's flags library,
+// plus an optional --config file of flag=value lines) become an AppConfig;
+// app::App (service/app/app.h) opens the core and starts every door; main
+// prints the startup lines HACKING.md fixes and, on SIGTERM/SIGINT, drains
+// and exits 0.
+//
+// Flags are spelled with dashes on the command line and in --config
+// (--admin-listen); abseil names them with underscores (admin_listen).
+// argv is read here rather than by absl::ParseCommandLine so that usage
+// errors keep corsd's documented exit status 2 (abseil's exits 1).
 //
 // Exit status: 0 after a clean drain; 2 for a usage error (unknown flag,
-// missing value, bad number); 1 when the server cannot start (the error is
-// printed as "corsd: <message>").
+// missing value, a value that does not parse); 1 when corsd cannot start
+// (the error is printed as "corsd: <message>").
 #include <signal.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "service/http/http_server.h"
-#include "service/rpc/server.h"
+#include "service/app/app.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7700",
+          "HOST:PORT of the decision listener (Decider, ext_authz Check); "
+          "port 0 binds a free port");
+ABSL_FLAG(std::string, admin_listen, "127.0.0.1:7701",
+          "HOST:PORT of the admin listener (Admin; bearer tokens required)");
+ABSL_FLAG(std::string, http_listen, "",
+          "HOST:PORT of the HTTP door (forward-auth for nginx, Caddy and "
+          "Traefik, /metrics, /ask, /healthz, /readyz); empty: off");
+ABSL_FLAG(std::string, data_dir, "",
+          "directory of the embedded SQLite store (created if missing)");
+ABSL_FLAG(std::string, store, "",
+          "postgres://... for a store shared by replicas; empty: SQLite in "
+          "--data-dir");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "file of admin bearer tokens, one per line ('#' comments, blank "
+          "lines ignored); required");
+ABSL_FLAG(int32_t, threads, 0,
+          "gRPC decision threads kept waiting for calls (busy load adds "
+          "threads; calls never fail for want of one); 0: gRPC's default");
+ABSL_FLAG(int32_t, http_threads, 0,
+          "event loops of the HTTP door; 0: one per core");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain; with --tls-key enables TLS on both gRPC "
+          "listeners");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls-cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle; requires and verifies client certificates (mTLS)");
+ABSL_FLAG(std::string, tenant_header, "x-corsd-tenant",
+          "request header naming the tenant, last in the order every door "
+          "uses: the tenant the gateway's configuration names (Decider's "
+          "tenant, ext_authz context_extensions[\"tenant\"], HTTP "
+          "/auth/TENANT), else the tenant whose API host is the request's "
+          "host, else this header (ext_authz and HTTP); empty: none");
+ABSL_FLAG(int32_t, max_message_bytes, 4194304,
+          "largest gRPC message on the decision listener, in bytes (admin "
+          "accepts at least 64 MiB)");
+ABSL_FLAG(std::string, config, "",
+          "file of flag=value lines ('#' comments); command-line flags win");
 
 namespace {
 
 // How long in-flight calls get to finish after SIGTERM.
 constexpr absl::Duration kDrainGrace = absl::Seconds(5);
 
-struct Flag {
-  const char* name;
-  const char* help;
-  std::string value;
-  bool set_on_command_line = false;
-};
-
-std::vector<Flag> MakeFlags() {
-  return {
-      {"listen",
-       "HOST:PORT of the decision listener (Decider, ext_authz "
-       "Check); port 0 binds a free port",
-       "127.0.0.1:7700"},
-      {"admin-listen",
-       "HOST:PORT of the admin listener (Admin; bearer "
-       "tokens required)",
-       "127.0.0.1:7701"},
-      {"http-listen",
-       "HOST:PORT of the HTTP listener (nginx auth_request, "
-       "/metrics, /ask, /healthz, /readyz); empty: off",
-       ""},
-      {"data-dir",
-       "directory of the embedded SQLite store (created if "
-       "missing)",
-       ""},
-      {"store",
-       "postgres://... for a store shared by replicas; empty: "
-       "SQLite in --data-dir",
-       ""},
-      {"admin-token-file",
-       "file of admin bearer tokens, one per line ('#' "
-       "comments, blank lines ignored); required",
-       ""},
-      {"threads",
-       "gRPC decision threads kept waiting for calls (busy "
-       "load adds threads; calls never fail for want of one) "
-       "and HTTP workers; 0: defaults (1-2 gRPC pollers, 8 "
-       "HTTP workers)",
-       "0"},
-      {"tls-cert",
-       "PEM certificate chain; with --tls-key enables TLS on "
-       "both gRPC listeners",
-       ""},
-      {"tls-key", "PEM private key for --tls-cert", ""},
-      {"tls-client-ca",
-       "PEM CA bundle; requires and verifies client "
-       "certificates (mTLS)",
-       ""},
-      {"tenant-header",
-       "request header naming the tenant when the route "
-       "(ext_authz context_extensions) and the host's API "
-       "host do not; empty: none",
-       "x-corsd-tenant"},
-      {"max-message-bytes",
-       "largest gRPC message on the decision listener, "
-       "in bytes (admin accepts at least 64 MiB)",
-       "4194304"},
-      {"config",
-       "file of flag=value lines ('#' comments); command-line "
-       "flags win",
-       ""},
-  };
+// corsd's flags, in --help order.
+std::vector<const absl::CommandLineFlag*> Flags() {
+  return {&absl::GetFlagReflectionHandle(FLAGS_listen),
+          &absl::GetFlagReflectionHandle(FLAGS_admin_listen),
+          &absl::GetFlagReflectionHandle(FLAGS_http_listen),
+          &absl::GetFlagReflectionHandle(FLAGS_data_dir),
+          &absl::GetFlagReflectionHandle(FLAGS_store),
+          &absl::GetFlagReflectionHandle(FLAGS_admin_token_file),
+          &absl::GetFlagReflectionHandle(FLAGS_threads),
+          &absl::GetFlagReflectionHandle(FLAGS_http_threads),
+          &absl::GetFlagReflectionHandle(FLAGS_tls_cert),
+          &absl::GetFlagReflectionHandle(FLAGS_tls_key),
+          &absl::GetFlagReflectionHandle(FLAGS_tls_client_ca),
+          &absl::GetFlagReflectionHandle(FLAGS_tenant_header),
+          &absl::GetFlagReflectionHandle(FLAGS_max_message_bytes),
+          &absl::GetFlagReflectionHandle(FLAGS_config)};
 }
 
-Flag* FindFlag(std::vector<Flag>& flags, absl::string_view name) {
-  for (Flag& f : flags) {
-    if (name == f.name) return &f;
+std::string Dashed(absl::string_view name) {
+  return absl::StrReplaceAll(name, {{"_", "-"}});
+}
+
+// corsd's flag spelled `dashed` on the command line, or null.
+absl::CommandLineFlag* Find(absl::string_view dashed) {
+  const std::string name = absl::StrReplaceAll(dashed, {{"-", "_"}});
+  for (const absl::CommandLineFlag* f : Flags()) {
+    if (f->Name() == name) return absl::FindCommandLineFlag(name);
   }
   return nullptr;
 }
 
-void PrintHelp(const std::vector<Flag>& flags) {
+void PrintHelp() {
   std::fprintf(stdout,
                "usage: corsd [--flag=value | --flag value]...\n"
                "CORS decisions for gateways over gRPC (corsd.v1.Decider, "
                "envoy ext_authz v3) and HTTP.\n\n");
-  for (const Flag& f : flags) {
-    std::fprintf(stdout, "  --%-18s %s", f.name, f.help);
-    if (!f.value.empty())
-      std::fprintf(stdout, " (default: %s)", f.value.c_str());
+  for (const absl::CommandLineFlag* f : Flags()) {
+    std::fprintf(stdout, "  --%-18s %s", Dashed(f->Name()).c_str(),
+                 f->Help().c_str());
+    if (const std::string d = f->DefaultValue(); !d.empty() && d != "0") {
+      std::fprintf(stdout, " (default: %s)", d.c_str());
+    }
     std::fprintf(stdout, "\n");
   }
   std::fprintf(stdout,
@@ -122,50 +129,60 @@ void PrintHelp(const std::vector<Flag>& flags) {
                "SIGTERM or SIGINT drains in-flight calls and exits 0.\n");
 }
 
-// Parses argv into `flags`. Returns false (after printing why) on a usage
-// error; sets *help when --help was given.
-bool ParseArgs(int argc, char** argv, std::vector<Flag>& flags, bool* help) {
+absl::Status Set(absl::CommandLineFlag* flag, absl::string_view value,
+                 absl::string_view where) {
+  std::string error;
+  if (!flag->ParseFrom(value, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, "--", Dashed(flag->Name()), " \"", value, "\": ", error));
+  }
+  return absl::OkStatus();
+}
+
+// Applies argv; records the flags it set in *given. InvalidArgument (usage)
+// on an unknown flag, a missing value or a value that does not parse.
+absl::Status ParseArgs(int argc, char** argv, bool* help,
+                       std::set<std::string>* given) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       *help = true;
-      return true;
+      return absl::OkStatus();
     }
     if (!absl::ConsumePrefix(&arg, "--")) {
-      std::fprintf(stderr, "corsd: unexpected argument \"%s\"; see --help\n",
-                   argv[i]);
-      return false;
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", argv[i], "\"; see --help"));
     }
     absl::string_view name = arg;
     std::string value;
     bool has_value = false;
-    if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+    if (const size_t eq = arg.find('='); eq != absl::string_view::npos) {
       name = arg.substr(0, eq);
       value = std::string(arg.substr(eq + 1));
       has_value = true;
     }
-    Flag* flag = FindFlag(flags, name);
+    absl::CommandLineFlag* flag = Find(name);
     if (flag == nullptr) {
-      std::fprintf(stderr, "corsd: unknown flag --%s; see --help\n",
-                   std::string(name).c_str());
-      return false;
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, "; see --help"));
     }
     if (!has_value) {
       if (i + 1 >= argc) {
-        std::fprintf(stderr, "corsd: --%s needs a value\n", flag->name);
-        return false;
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " needs a value"));
       }
       value = argv[++i];
     }
-    flag->value = std::move(value);
-    flag->set_on_command_line = true;
+    if (absl::Status s = Set(flag, value, ""); !s.ok()) return s;
+    given->insert(std::string(flag->Name()));
   }
-  return true;
+  return absl::OkStatus();
 }
 
-// Applies `path`'s flag=value lines to the flags not set on the command line.
+// Applies `path`'s flag=value lines to the flags not given on the command
+// line.
 absl::Status ApplyConfigFile(const std::string& path,
-                             std::vector<Flag>& flags) {
+                             const std::set<std::string>& given) {
   std::ifstream in(path);
   if (!in) {
     return absl::NotFoundError(
@@ -178,39 +195,53 @@ absl::Status ApplyConfigFile(const std::string& path,
     absl::string_view l = absl::StripAsciiWhitespace(line);
     if (l.empty() || l.front() == '#') continue;
     absl::ConsumePrefix(&l, "--");
+    const std::string where =
+        absl::StrCat("--config \"", path, "\" line ", line_no, ": ");
     const size_t eq = l.find('=');
     if (eq == absl::string_view::npos) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--config \"", path, "\" line ", line_no,
-                       ": expected flag=value, got \"", l, "\""));
+          absl::StrCat(where, "expected flag=value, got \"", l, "\""));
     }
-    absl::string_view name = absl::StripAsciiWhitespace(l.substr(0, eq));
-    Flag* flag = FindFlag(flags, name);
-    if (flag == nullptr || name == "config") {
+    const absl::string_view name = absl::StripAsciiWhitespace(l.substr(0, eq));
+    absl::CommandLineFlag* flag = Find(name);
+    if (flag == nullptr || flag->Name() == "config") {
       return absl::InvalidArgumentError(
-          absl::StrCat("--config \"", path, "\" line ", line_no,
-                       ": unknown flag \"", name, "\""));
+          absl::StrCat(where, "unknown flag \"", name, "\""));
     }
-    if (!flag->set_on_command_line) {
-      flag->value = std::string(absl::StripAsciiWhitespace(l.substr(eq + 1)));
+    if (given.count(std::string(flag->Name())) > 0) continue;
+    if (absl::Status s =
+            Set(flag, absl::StripAsciiWhitespace(l.substr(eq + 1)), where);
+        !s.ok()) {
+      return s;
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status ParseInt(const std::vector<Flag>& flags, const char* name,
-                      int* out) {
-  const Flag* flag = FindFlag(const_cast<std::vector<Flag>&>(flags), name);
-  if (!absl::SimpleAtoi(flag->value, out)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", name, " \"", flag->value, "\": expected an integer"));
-  }
-  return absl::OkStatus();
+corsd::app::AppConfig ConfigFromFlags() {
+  corsd::app::AppConfig c;
+  c.core.data_dir = absl::GetFlag(FLAGS_data_dir);
+  c.core.store_url = absl::GetFlag(FLAGS_store);
+  c.rpc.listen = absl::GetFlag(FLAGS_listen);
+  c.rpc.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  c.rpc.admin_token_file = absl::GetFlag(FLAGS_admin_token_file);
+  c.rpc.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  c.rpc.tls_key = absl::GetFlag(FLAGS_tls_key);
+  c.rpc.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  c.rpc.tenant_header = absl::GetFlag(FLAGS_tenant_header);
+  c.rpc.transport.threads = absl::GetFlag(FLAGS_threads);
+  c.rpc.transport.max_receive_message_bytes =
+      absl::GetFlag(FLAGS_max_message_bytes);
+  c.rpc.transport.max_send_message_bytes =
+      absl::GetFlag(FLAGS_max_message_bytes);
+  c.http_listen = absl::GetFlag(FLAGS_http_listen);
+  c.http_threads = absl::GetFlag(FLAGS_http_threads);
+  return c;
 }
 
-int Fail(const absl::Status& status) {
+int Usage(const absl::Status& status) {
   std::fprintf(stderr, "corsd: %s\n", std::string(status.message()).c_str());
-  return 1;
+  return 2;
 }
 
 }  // namespace
@@ -219,45 +250,25 @@ int main(int argc, char** argv) {
   // Debian's abseil tracks lock order by default: 4-7% server CPU. Tests,
   // which do not run main, keep the detection on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  std::vector<Flag> flags = MakeFlags();
   bool help = false;
-  if (!ParseArgs(argc, argv, flags, &help)) return 2;
+  std::set<std::string> given;
+  if (absl::Status s = ParseArgs(argc, argv, &help, &given); !s.ok()) {
+    return Usage(s);
+  }
   if (help) {
-    PrintHelp(flags);
+    PrintHelp();
     return 0;
   }
-  if (const std::string& config = FindFlag(flags, "config")->value;
-      !config.empty()) {
-    if (absl::Status s = ApplyConfigFile(config, flags); !s.ok()) {
-      std::fprintf(stderr, "corsd: %s\n", std::string(s.message()).c_str());
-      return 2;
+  if (const std::string config = absl::GetFlag(FLAGS_config); !config.empty()) {
+    if (absl::Status s = ApplyConfigFile(config, given); !s.ok()) {
+      return Usage(s);
     }
   }
-  auto value = [&](const char* name) { return FindFlag(flags, name)->value; };
-
-  corsd::rpc::ServerConfig config;
-  config.listen = value("listen");
-  config.admin_listen = value("admin-listen");
-  config.data_dir = value("data-dir");
-  config.store_url = value("store");
-  config.admin_token_file = value("admin-token-file");
-  config.tls_cert = value("tls-cert");
-  config.tls_key = value("tls-key");
-  config.tls_client_ca = value("tls-client-ca");
-  config.tenant_header = value("tenant-header");
-  int threads = 0;
-  int max_message_bytes = 0;
-  for (const absl::Status& s :
-       {ParseInt(flags, "threads", &threads),
-        ParseInt(flags, "max-message-bytes", &max_message_bytes)}) {
-    if (!s.ok()) {
-      std::fprintf(stderr, "corsd: %s\n", std::string(s.message()).c_str());
-      return 2;
-    }
+  if (absl::GetFlag(FLAGS_http_threads) < 0) {
+    return Usage(absl::InvalidArgumentError(
+        absl::StrCat("--http-threads \"", absl::GetFlag(FLAGS_http_threads),
+                     "\": expected 0 (one per core) or more")));
   }
-  config.transport.threads = threads;
-  config.transport.max_receive_message_bytes = max_message_bytes;
-  config.transport.max_send_message_bytes = max_message_bytes;
 
   // Every thread created from here on inherits the blocked mask, so the
   // signals are delivered only to sigtimedwait below.
@@ -267,34 +278,19 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<corsd::rpc::Server>> server =
-      corsd::rpc::Server::Start(config);
-  if (!server.ok()) return Fail(server.status());
+  absl::StatusOr<std::unique_ptr<corsd::app::App>> app =
+      corsd::app::App::Start(ConfigFromFlags());
+  if (!app.ok()) {
+    std::fprintf(stderr, "corsd: %s\n",
+                 std::string(app.status().message()).c_str());
+    return 1;
+  }
   std::fprintf(stderr, "corsd: listening decisions=%s\n",
-               (*server)->decision_address().c_str());
+               (*app)->decision_address().c_str());
   std::fprintf(stderr, "corsd: listening admin=%s\n",
-               (*server)->admin_address().c_str());
-
-  std::unique_ptr<corsd::http::HttpServer> http;
-  if (const std::string listen = value("http-listen"); !listen.empty()) {
-    corsd::http::HttpServerOptions options;
-    options.listen = listen;
-    options.tenant_header = config.tenant_header;
-    if (threads > 0) options.threads = threads;
-    corsd::http::HttpDeps deps;
-    deps.engine = (*server)->engine();
-    deps.table = (*server)->table();
-    deps.epochs = (*server)->epochs();
-    deps.catalog = (*server)->catalog();
-    deps.metrics = (*server)->metrics();
-    absl::StatusOr<std::unique_ptr<corsd::http::HttpServer>> started =
-        corsd::http::HttpServer::Start(options, deps);
-    if (!started.ok()) {
-      (*server)->Shutdown(absl::ZeroDuration());
-      return Fail(started.status());
-    }
-    http = *std::move(started);
-    std::fprintf(stderr, "corsd: listening http=%s\n", http->address().c_str());
+               (*app)->admin_address().c_str());
+  if (const std::string http = (*app)->http_address(); !http.empty()) {
+    std::fprintf(stderr, "corsd: listening http=%s\n", http.c_str());
   }
   std::fflush(stderr);
 
@@ -302,7 +298,7 @@ int main(int argc, char** argv) {
   bool ready_printed = false;
   const timespec poll = {0, 50'000'000};  // 50 ms
   while (true) {
-    if (!ready_printed && (*server)->Serving()) {
+    if (!ready_printed && (*app)->Serving()) {
       std::fprintf(stderr, "corsd: ready\n");
       std::fflush(stderr);
       ready_printed = true;
@@ -314,8 +310,7 @@ int main(int argc, char** argv) {
       break;
     }
   }
-  if (http != nullptr) http->Shutdown();
-  (*server)->Shutdown(kDrainGrace);
+  (*app)->Shutdown(kDrainGrace);
   std::fprintf(stderr, "corsd: stopped\n");
   return 0;
 }

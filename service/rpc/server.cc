@@ -6,11 +6,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
-#include <system_error>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -19,13 +17,11 @@
 #include "service/decision/engine.h"
 #include "service/decision/metrics.h"
 #include "service/decision/reason.h"
-#include "service/policy/policy_registry.h"
 #include "service/rpc/admin_auth.h"
 #include "service/rpc/admin_service.h"
 #include "service/rpc/authorization_service.h"
 #include "service/rpc/decider_service.h"
 #include "service/store/catalog.h"
-#include "service/store/store.h"
 #include "service/table/epoch.h"
 #include "service/table/origin_table.h"
 
@@ -108,25 +104,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   return grpc::SslServerCredentials(options);
 }
 
-absl::string_view MetricsActionName(int action) {
-  return decision::ActionName(static_cast<decision::Action>(action));
-}
-absl::string_view MetricsReasonName(int reason) {
-  if (reason < 0 || reason > decision::kMaxReason) return "";
-  return decision::ReasonName(static_cast<decision::Reason>(reason));
-}
-
 }  // namespace
 
 struct Server::Impl {
   ServerConfig config;
-  // The core, in construction order (destroyed in reverse).
-  std::unique_ptr<table::EpochManager> epochs;
-  std::unique_ptr<table::OriginTable> table;
-  std::unique_ptr<policy::PolicyRegistry> registry;
-  std::unique_ptr<decision::Engine> engine;
-  std::unique_ptr<decision::DecisionMetrics> metrics;
-  std::unique_ptr<store::Catalog> catalog;
+  // The core (not owned).
+  decision::DecisionMetrics* metrics = nullptr;  // may be null
+  store::Catalog* catalog = nullptr;
   std::optional<AdminTokens> tokens;
   std::unique_ptr<DeciderService> decider;
   std::unique_ptr<AuthorizationService> authorization;
@@ -160,7 +144,7 @@ struct Server::Impl {
                                          std::end(kAdminServices));
       for (const char* name : names) health->SetServingStatus(name, ok);
     }
-    metrics->SetReady(ok);
+    if (metrics != nullptr) metrics->SetReady(ok);
     serving.store(ok, std::memory_order_relaxed);
   }
 
@@ -204,12 +188,46 @@ struct Server::Impl {
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+absl::Status Server::CheckConfig(const ServerConfig& config) {
+  if (absl::Status s = ValidateServerOptions(config.transport); !s.ok()) {
+    return s;
+  }
+  std::string host;
+  if (absl::Status s = ParseHostPort("--listen", config.listen, &host);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          ParseHostPort("--admin-listen", config.admin_listen, &host);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = MakeCredentials(config).status(); !s.ok()) return s;
+  if (config.admin_token_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--admin-token-file: required (one bearer token per line); the "
+        "Admin service never runs without credentials");
+  }
+  return AdminTokens::LoadFile(config.admin_token_file).status();
+}
+
 Server::~Server() { Shutdown(absl::ZeroDuration()); }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerConfig& config) {
+    const ServerConfig& config, const ServerCore& core) {
+  if (core.decisions.engine == nullptr || core.decisions.epochs == nullptr ||
+      core.catalog == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rpc server core: engine, epochs and catalog are required; got "
+        "engine=",
+        core.decisions.engine != nullptr ? "set" : "null",
+        " epochs=", core.decisions.epochs != nullptr ? "set" : "null",
+        " catalog=", core.catalog != nullptr ? "set" : "null"));
+  }
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  impl->metrics = core.decisions.metrics;
+  impl->catalog = core.catalog;
   if (absl::Status s = ValidateServerOptions(config.transport); !s.ok()) {
     return s;
   }
@@ -226,40 +244,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (!tokens.ok()) return tokens.status();
   impl->tokens.emplace(*std::move(tokens));
 
-  if (!config.data_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(config.data_dir, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--data-dir \"", config.data_dir,
-                       "\": cannot be created: ", ec.message()));
-    }
-  }
-
-  impl->epochs = std::make_unique<table::EpochManager>();
-  impl->table = std::make_unique<table::OriginTable>(impl->epochs.get());
-  impl->registry = std::make_unique<policy::PolicyRegistry>(impl->epochs.get());
-  impl->engine = std::make_unique<decision::Engine>(impl->table.get(),
-                                                    impl->registry.get());
-  impl->metrics = std::make_unique<decision::DecisionMetrics>(
-      decision::MetricsLabels{&MetricsActionName, &MetricsReasonName});
-
-  absl::StatusOr<std::unique_ptr<store::Store>> store =
-      store::OpenStore(config.store_url, config.data_dir);
-  if (!store.ok()) return store.status();
-  absl::StatusOr<std::unique_ptr<store::Catalog>> catalog =
-      store::Catalog::Open(*std::move(store), impl->epochs.get(),
-                           impl->table.get(), impl->registry.get());
-  if (!catalog.ok()) return catalog.status();
-  impl->catalog = *std::move(catalog);
-
-  const DecisionDeps deps{impl->engine.get(), impl->epochs.get(),
-                          impl->metrics.get()};
+  const DecisionDeps deps = core.decisions;
   impl->decider = std::make_unique<DeciderService>(deps);
   impl->authorization =
       std::make_unique<AuthorizationService>(deps, config.tenant_header);
-  impl->admin = std::make_unique<AdminService>(
-      impl->catalog.get(), &*impl->tokens, impl->metrics.get());
+  impl->admin = std::make_unique<AdminService>(impl->catalog, &*impl->tokens,
+                                               impl->metrics);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -304,13 +294,6 @@ int Server::decision_port() const { return impl_->decision_port; }
 int Server::admin_port() const { return impl_->admin_port; }
 bool Server::Serving() const {
   return impl_->serving.load(std::memory_order_relaxed);
-}
-const decision::Engine* Server::engine() const { return impl_->engine.get(); }
-const table::OriginTable* Server::table() const { return impl_->table.get(); }
-table::EpochManager* Server::epochs() const { return impl_->epochs.get(); }
-const store::Catalog* Server::catalog() const { return impl_->catalog.get(); }
-decision::DecisionMetrics* Server::metrics() const {
-  return impl_->metrics.get();
 }
 
 void Server::Shutdown(absl::Duration grace) {

@@ -1,14 +1,13 @@
-// Server: corsd assembled -- the in-memory core (EpochManager, OriginTable,
-// PolicyRegistry, Engine, DecisionMetrics), the durable Catalog over the
-// store, and two gRPC listeners:
+// Server: corsd's two gRPC listeners over a core it is given (built by
+// service/app/core.h; the Server owns none of it):
 //   * decision listener (--listen): Decider + envoy Authorization/Check
 //     (sync API for unary calls, callback API for DecideStream; see
 //     server_options.h); plus Health and reflection. No Admin: an Admin call
 //     here is UNIMPLEMENTED, so decision clients can never change anything.
 //   * admin listener (--admin-listen): Admin (bearer tokens required), sync
 //     API on its own threads; plus Health and reflection.
-// main.cc parses flags into a ServerConfig and starts the HTTP listener
-// beside it from the accessors; tests may start a Server in-process.
+// service/app/app.h starts it beside the HTTP door; tests may start one
+// in-process over a core of their own.
 //
 // Health (grpc.health.v1.Health, both listeners; service "" and each
 // service's full name): NOT_SERVING until the Catalog is loaded and
@@ -28,19 +27,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service/door/run_path.h"
 #include "service/rpc/server_options.h"
 
-namespace corsd::decision {
-class Engine;
-class DecisionMetrics;
-}  // namespace corsd::decision
 namespace corsd::store {
 class Catalog;
 }  // namespace corsd::store
-namespace corsd::table {
-class EpochManager;
-class OriginTable;
-}  // namespace corsd::table
 
 namespace corsd::rpc {
 
@@ -48,11 +40,6 @@ struct ServerConfig {
   // "HOST:PORT" ("[::1]:PORT" for IPv6); port 0 binds a free port.
   std::string listen = "127.0.0.1:7700";
   std::string admin_listen = "127.0.0.1:7701";
-  // Directory of the embedded store (created if missing); required unless
-  // store_url names a shared store.
-  std::string data_dir;
-  // store::OpenStore's URL ("" = SQLite in data_dir).
-  std::string store_url;
   // Bearer tokens for Admin (AdminTokens file format). Required.
   std::string admin_token_file;
   // PEM files. cert and key together enable TLS on both listeners; client_ca
@@ -61,7 +48,8 @@ struct ServerConfig {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
-  // ext_authz fallback tenant header (any case; "" = none).
+  // The tenant header, last in the tenant order every door shares
+  // (service/door/run_path.h); any case; "" = none.
   std::string tenant_header = "x-corsd-tenant";
   // Transport settings of both listeners.
   ServerOptions transport;
@@ -69,19 +57,30 @@ struct ServerConfig {
   absl::Duration readiness_poll = absl::Milliseconds(200);
 };
 
+// The core the listeners serve. Not owned; everything outlives the Server.
+struct ServerCore {
+  door::DecisionDeps decisions;       // engine and epochs required
+  store::Catalog* catalog = nullptr;  // required (Admin writes, health)
+};
+
 class Server {
  public:
-  // Builds the core, opens the store and loads the Catalog, binds and starts
-  // both listeners, sets health. Errors (nothing left running):
+  // Binds and starts both listeners over `core`, sets health. Errors
+  // (nothing left running):
   //   InvalidArgument naming the flag: bad listen address, transport option
   //     out of range, tls_key without tls_cert (or the reverse), tls_client_ca
-  //     without them, admin_token_file empty or not a valid token file,
-  //     data_dir not creatable;
+  //     without them, admin_token_file empty or not a valid token file; a
+  //     required part of `core` missing;
   //   NotFound: a TLS or token file cannot be read;
-  //   Unavailable: an address cannot be bound (in use, not local);
-  //   the store's and Catalog::Open's errors (with the store named).
+  //   Unavailable: an address cannot be bound (in use, not local).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
-      const ServerConfig& config);
+      const ServerConfig& config, const ServerCore& core);
+
+  // What Start checks of `config` before it binds anything (transport
+  // options, TLS and token files read and parsed, listen addresses), with
+  // the same errors, so a caller can refuse bad flags before opening a
+  // store. Reads files; starts nothing.
+  static absl::Status CheckConfig(const ServerConfig& config);
 
   ~Server();
   Server(const Server&) = delete;
@@ -96,14 +95,6 @@ class Server {
 
   // True while health says SERVING.
   bool Serving() const;
-
-  // The core, for the HTTP listener main.cc starts beside the gRPC ones.
-  // Valid until the Server is destroyed.
-  const decision::Engine* engine() const;
-  const table::OriginTable* table() const;
-  table::EpochManager* epochs() const;
-  const store::Catalog* catalog() const;
-  decision::DecisionMetrics* metrics() const;
 
   // Health NOT_SERVING, then stops both listeners: no new calls, in-flight
   // calls get until now + grace to finish, then are cancelled. Returns when

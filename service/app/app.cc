@@ -1,0 +1,66 @@
+#include "service/app/app.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+namespace corsd::app {
+
+absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
+  // Flags first: nothing is opened for a configuration that cannot start.
+  if (absl::Status s = rpc::Server::CheckConfig(config.rpc); !s.ok()) return s;
+  std::unique_ptr<App> app(new App());
+  absl::StatusOr<std::unique_ptr<Core>> core = Core::Open(config.core);
+  if (!core.ok()) return core.status();
+  app->core_ = *std::move(core);
+
+  absl::StatusOr<std::unique_ptr<rpc::Server>> rpc = rpc::Server::Start(
+      config.rpc, rpc::ServerCore{.decisions = app->core_->decision_deps(),
+                                  .catalog = app->core_->catalog()});
+  if (!rpc.ok()) return rpc.status();
+  app->rpc_ = *std::move(rpc);
+
+  if (!config.http_listen.empty()) {
+    http::HttpServerOptions options;
+    options.listen = config.http_listen;
+    options.tenant_header = config.rpc.tenant_header;
+    options.threads = config.http_threads > 0
+                          ? config.http_threads
+                          : static_cast<int>(std::max(
+                                1u, std::thread::hardware_concurrency()));
+    absl::StatusOr<std::unique_ptr<http::HttpServer>> started =
+        http::HttpServer::Start(
+            options, http::HttpDeps{.engine = app->core_->engine(),
+                                    .table = app->core_->table(),
+                                    .epochs = app->core_->epochs(),
+                                    .catalog = app->core_->catalog(),
+                                    .metrics = app->core_->metrics()});
+    if (!started.ok()) {
+      app->rpc_->Shutdown(absl::ZeroDuration());
+      return started.status();
+    }
+    app->http_ = *std::move(started);
+  }
+  return app;
+}
+
+App::~App() { Shutdown(absl::ZeroDuration()); }
+
+const std::string& App::decision_address() const {
+  return rpc_->decision_address();
+}
+const std::string& App::admin_address() const { return rpc_->admin_address(); }
+std::string App::http_address() const {
+  return http_ != nullptr ? http_->address() : std::string();
+}
+int App::decision_port() const { return rpc_->decision_port(); }
+int App::admin_port() const { return rpc_->admin_port(); }
+int App::http_port() const { return http_ != nullptr ? http_->port() : 0; }
+bool App::Serving() const { return rpc_->Serving(); }
+
+void App::Shutdown(absl::Duration grace) {
+  if (http_ != nullptr) http_->Shutdown();
+  if (rpc_ != nullptr) rpc_->Shutdown(grace);
+}
+
+}  // namespace corsd::app

@@ -1,0 +1,44 @@
+#include "service/app/core.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/store/store.h"
+
+namespace corsd::app {
+
+absl::StatusOr<std::unique_ptr<Core>> Core::Open(const CoreConfig& config) {
+  if (!config.data_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--data-dir \"", config.data_dir,
+                       "\": cannot be created: ", ec.message()));
+    }
+  }
+  std::unique_ptr<Core> core(new Core());
+  core->epochs_ = std::make_unique<table::EpochManager>();
+  core->table_ = std::make_unique<table::OriginTable>(core->epochs_.get());
+  core->registry_ =
+      std::make_unique<policy::PolicyRegistry>(core->epochs_.get());
+  core->engine_ = std::make_unique<decision::Engine>(core->table_.get(),
+                                                     core->registry_.get());
+  core->metrics_ = std::make_unique<decision::DecisionMetrics>(config.labels);
+
+  absl::StatusOr<std::unique_ptr<store::Store>> store =
+      store::OpenStore(config.store_url, config.data_dir);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<std::unique_ptr<store::Catalog>> catalog =
+      store::Catalog::Open(*std::move(store), core->epochs_.get(),
+                           core->table_.get(), core->registry_.get());
+  if (!catalog.ok()) return catalog.status();
+  core->catalog_ = *std::move(catalog);
+  return core;
+}
+
+Core::~Core() = default;
+
+}  // namespace corsd::app

@@ -1,0 +1,75 @@
+// Core: corsd's in-memory decision core and the durable catalog that feeds
+// it, built once per process and shared by every door (service/app/app.h
+// starts the doors over it). Owns, in construction order: the
+// EpochManager, the OriginTable and PolicyRegistry on it, the Engine over
+// both, the DecisionMetrics, and the Catalog (the store opened from
+// CoreConfig and loaded into the table and registry).
+//
+// Thread safety: the accessors may be called from any thread; the objects
+// they return state their own thread safety. Destroy the Core only after
+// every door using it has stopped.
+#ifndef CORSD_SERVICE_APP_CORE_H_
+#define CORSD_SERVICE_APP_CORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "service/decision/engine.h"
+#include "service/decision/metrics.h"
+#include "service/door/run_path.h"
+#include "service/policy/policy_registry.h"
+#include "service/store/catalog.h"
+#include "service/table/epoch.h"
+#include "service/table/origin_table.h"
+
+namespace corsd::app {
+
+struct CoreConfig {
+  // Directory of the embedded store (created if missing); required unless
+  // store_url names a shared store.
+  std::string data_dir;
+  // store::OpenStore's URL ("" = SQLite in data_dir).
+  std::string store_url;
+  // How /metrics names action and reason codes (proto enum names by
+  // default).
+  decision::MetricsLabels labels;
+};
+
+class Core {
+ public:
+  // Builds the core, opens the store and loads the catalog. Errors (nothing
+  // left open): InvalidArgument when data_dir cannot be created (naming
+  // --data-dir and the path); the store's and Catalog::Open's errors.
+  static absl::StatusOr<std::unique_ptr<Core>> Open(const CoreConfig& config);
+
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  table::EpochManager* epochs() const { return epochs_.get(); }
+  table::OriginTable* table() const { return table_.get(); }
+  policy::PolicyRegistry* registry() const { return registry_.get(); }
+  const decision::Engine* engine() const { return engine_.get(); }
+  decision::DecisionMetrics* metrics() const { return metrics_.get(); }
+  store::Catalog* catalog() const { return catalog_.get(); }
+  // What every door decides with (service/door/run_path.h).
+  door::DecisionDeps decision_deps() const {
+    return {.engine = engine(), .epochs = epochs(), .metrics = metrics()};
+  }
+
+ private:
+  Core() = default;
+
+  // Declaration order is construction order; destroyed in reverse.
+  std::unique_ptr<table::EpochManager> epochs_;
+  std::unique_ptr<table::OriginTable> table_;
+  std::unique_ptr<policy::PolicyRegistry> registry_;
+  std::unique_ptr<decision::Engine> engine_;
+  std::unique_ptr<decision::DecisionMetrics> metrics_;
+  std::unique_ptr<store::Catalog> catalog_;
+};
+
+}  // namespace corsd::app
+
+#endif  // CORSD_SERVICE_APP_CORE_H_
