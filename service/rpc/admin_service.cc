@@ -28,16 +28,16 @@ grpc::Status AdminService::Authorize(
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "admin call without \"authorization\" metadata; "
-                        "expected \"Bearer <token>\" from --admin-token-file");
+    return ToGrpcStatus(absl::UnauthenticatedError(
+        "admin call without \"authorization\" metadata; expected \"Bearer "
+        "<token>\" from --admin-token-file"));
   }
   if (metadata.count("authorization") != 1 ||
       !tokens_->Check(
           absl::string_view(it->second.data(), it->second.size()))) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "admin call with an unknown bearer token; expected "
-                        "one listed in --admin-token-file");
+    return ToGrpcStatus(absl::UnauthenticatedError(
+        "admin call with an unknown bearer token; expected one listed in "
+        "--admin-token-file"));
   }
   return grpc::Status::OK;
 }
@@ -115,9 +115,8 @@ grpc::Status AdminService::Import(
     // The client went away before half-closing: the stream is incomplete,
     // so nothing may be applied.
     CountWrite(decision::AdminWrite::kImport, false, items);
-    return grpc::Status(grpc::StatusCode::CANCELLED,
-                        "import stream cancelled by the client; nothing "
-                        "applied");
+    return ToGrpcStatus(absl::CancelledError(
+        "import stream cancelled by the client; nothing applied"));
   }
   grpc::Status s = Reply(session->Commit(), response);
   CountWrite(decision::AdminWrite::kImport, s.ok(), items);
@@ -132,8 +131,8 @@ grpc::Status AdminService::Export(
     return !context->IsCancelled() && writer->Write(chunk);
   });
   if (s.code() == absl::StatusCode::kCancelled) {
-    return grpc::Status(grpc::StatusCode::CANCELLED,
-                        "export stopped: the client went away");
+    return ToGrpcStatus(
+        absl::CancelledError("export stopped: the client went away"));
   }
   return ToGrpcStatus(s);
 }

@@ -45,8 +45,8 @@ class DecideStreamReactor final
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                          "DecideStream: the client stopped reading"));
+      Finish(ToGrpcStatus(
+          absl::CancelledError("DecideStream: the client stopped reading")));
       return;
     }
     NextRead();

@@ -1,5 +1,7 @@
 #include "service/rpc/status_convert.h"
 
+#include <grpcpp/support/error_details.h>
+
 #include <string>
 
 #include "absl/strings/cord.h"
@@ -40,7 +42,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   google::protobuf::Any* any = rich.add_details();
   any->set_type_url(std::string(kBatchErrorsTypeUrl));
   any->set_value(std::string(*payload));
-  return grpc::Status(code, message, rich.SerializeAsString());
+  grpc::Status out;
+  grpc::SetErrorDetails(rich, &out);
+  return out;
 }
 
 bool BatchErrorsFromGrpcStatus(const grpc::Status& status,
@@ -48,7 +52,7 @@ bool BatchErrorsFromGrpcStatus(const grpc::Status& status,
   errors->Clear();
   if (status.error_details().empty()) return false;
   google::rpc::Status rich;
-  if (!rich.ParseFromString(status.error_details())) return false;
+  if (!grpc::ExtractErrorDetails(status, &rich).ok()) return false;
   for (const google::protobuf::Any& any : rich.details()) {
     if (any.type_url() == kBatchErrorsTypeUrl) {
       if (errors->ParseFromString(any.value())) return true;
