@@ -1,9 +1,8 @@
 // HttpServer: corsd's plain-HTTP listener (--http-listen, off by default),
-// for gateways and tools that do not speak gRPC. The transport is h2o's
-// HTTP/1.1 server (Debian libh2o-evloop-dev): one event loop per thread
-// (`threads`), all accepting on one listening socket; keep-alive and
-// pipelined requests (answered in order); header values handed over byte
-// for byte (see service/http/README.md for why h2o). Endpoints:
+// for gateways and tools that do not speak gRPC: the routes and the codecs
+// of the HTTP door over Transport (transport.h: h2o's HTTP/1.1 server, one
+// event loop per thread, keep-alive, pipelining, header values byte for
+// byte; service/http/README.md says why h2o). Endpoints:
 //
 //   /auth[/TENANT]  forward-auth for nginx `auth_request`, Caddy
 //               `forward_auth` and Traefik `ForwardAuth`: the original
