@@ -143,8 +143,20 @@ absl::Status ParseOriginalRequest(const ReceivedRequest& received,
   if (!pick(kOriginalUri, kForwardedUri, &name, &r.path)) {
     // Traefik's replacePath keeps the client's path here (a preflight router
     // that sends the request itself to /preflight).
-    r.path = slots[kReplacedPath].present() ? slots[kReplacedPath].value()
-                                            : received.target;
+    if (slots[kReplacedPath].present()) {
+      r.path = slots[kReplacedPath].value();
+    } else {
+      // The request line's own target: bounded like a header value.
+      r.path = received.target;
+      if (r.path.size() > options.max_header_value_bytes) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "request target is ", r.path.size(), " bytes; expected at most ",
+            options.max_header_value_bytes));
+      }
+      if (door::HasForbiddenByte(r.path)) {
+        return door::ForbiddenByteError("request target", r.path);
+      }
+    }
   }
   if (!pick(kOriginalHost, kForwardedHost, &name, &r.host)) {
     r.host = slots[kHost].value();

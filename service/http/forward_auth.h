@@ -89,7 +89,7 @@ struct ForwardAuthOptions {
 // header, the value or its size, and what was expected:
 //   ResourceExhausted (HTTP 431): more than options.max_headers headers, or
 //     a header read here over options.max_header_value_bytes (after joining
-//     repeats);
+//     repeats), or the request target over it when it is the path;
 //   InvalidArgument (HTTP 400):
 //   * a CR, LF or NUL byte in a header read here;
 //   * the method header missing when required, or empty, over 32 bytes, or

@@ -266,6 +266,22 @@ TEST_F(HttpWireTest, OversizedValueIs431AndTheConnectionStaysUsable) {
   EXPECT_EQ(Status(r[1]), 200);
 }
 
+TEST_F(HttpWireTest, AnOversizedRequestLineIs431AndTheConnectionStaysUsable) {
+  Conn c(server_->port());
+  ASSERT_TRUE(c.Send(absl::StrCat(
+      "OPTIONS /preflight/", std::string(10, 'a'), "?", std::string(2000, 'q'),
+      " HTTP/1.1\r\nHost: corsd\r\nOrigin: https://app.example.com\r\n"
+      "Access-Control-Request-Method: GET\r\n\r\n")));
+  ASSERT_TRUE(c.Send(AuthRequest("Origin: https://app.example.com\r\n")));
+  const auto r = c.Read(2);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(Status(r[0]), 431) << r[0];
+  EXPECT_TRUE(absl::StrContains(
+      r[0], "request target is 2022 bytes; expected at most 1024"))
+      << r[0];
+  EXPECT_EQ(Status(r[1]), 200);
+}
+
 TEST_F(HttpWireTest, NulInAHeaderIsRefusedAndTheConnectionClosed) {
   Conn c(server_->port());
   ASSERT_TRUE(c.Send(AuthRequest(
