@@ -16,6 +16,7 @@ system protoc (Debian protobuf-compiler; python3-protobuf 3.21 matches it)
 and calls the RPCs with python3-grpcio's generic stubs, so it needs no
 generated code in the tree and no corsctl. Run with /usr/bin/python3.
 """
+import atexit
 import os
 import secrets
 import shutil
@@ -36,6 +37,8 @@ def proto_modules():
     global _PROTO_MODULES
     if _PROTO_MODULES is None:
         out = tempfile.mkdtemp(prefix="corsd-pyproto-")
+        # The generated modules are imported once; the folder goes at exit.
+        atexit.register(shutil.rmtree, out, True)
         proto_dir = os.path.join(REPO, "proto")
         files = [os.path.join("corsd", "v1", f) for f in ("policy.proto", "admin.proto")]
         subprocess.run(["protoc", "-I", proto_dir, "--python_out", out, *files],
