@@ -44,3 +44,8 @@ add_executable(bench_load_driver_test ${CMAKE_CURRENT_LIST_DIR}/load/driver_test
 target_link_libraries(bench_load_driver_test PRIVATE corsd_bench_load
                       GTest::gtest_main)
 gtest_discover_tests(bench_load_driver_test PROPERTIES LABELS integration)
+
+# The HTTP door's ceiling: the door's own transport answering a fixed 200.
+add_executable(http_null_server ${CMAKE_CURRENT_LIST_DIR}/load/http_null_server.cc)
+target_link_libraries(http_null_server PRIVATE corsd_http_transport
+                      absl::flags absl::flags_parse absl::flags_usage)

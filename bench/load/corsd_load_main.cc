@@ -8,6 +8,7 @@
 //   corsd_load load --admin=HOST:PORT --token-file=FILE
 //                   [--origins=1000 --tenants=0 --chunk=50000]
 //   corsd_load stats --admin=HOST:PORT --token-file=FILE
+//   corsd_load origin --index=J [--origins=1000 --tenants=0]
 //
 // `run` pre-generates --pool requests of the dataset's traffic mix
 // (dataset.h), drives the target (driver.h) and prints one JSON object on
@@ -26,6 +27,9 @@
 // `stats` prints Admin.Stats' counts:
 //   {"tenants", "origins", "wildcards", "api_hosts", "revision",
 //    "table_bytes"}.
+// `origin` prints the dataset's origin number J and the tenant that holds it,
+// for load generators that send HTTP themselves (bench/run's /auth runs):
+//   {"origin": "https://...", "tenant": "tenant-000042", "host": "..."}.
 // --tenants=0 means DefaultTenants(--origins). Flag names may be spelled
 // with '-' for '_' (--token-file). Exit status: 0 on success
 // (errors during a run are reported in the JSON, not in the exit status),
@@ -70,6 +74,7 @@ ABSL_FLAG(std::string, admin, "127.0.0.1:7701", "load: admin HOST:PORT");
 ABSL_FLAG(std::string, token_file, "",
           "load: file whose first line is the "
           "admin bearer token");
+ABSL_FLAG(uint64_t, index, 0, "origin: the origin's index (< --origins)");
 ABSL_FLAG(int, chunk, 50000, "load: items per Import chunk (1..100000)");
 
 namespace corsd::bench {
@@ -299,6 +304,25 @@ int Load() {
   return 0;
 }
 
+int Origin() {
+  absl::StatusOr<DatasetSpec> spec = Spec();
+  if (!spec.ok()) return Fail(spec.status());
+  const uint64_t j = absl::GetFlag(FLAGS_index);
+  if (j >= spec->origins) {
+    std::fprintf(stderr,
+                 "corsd_load: --index %llu: expected < --origins %llu\n",
+                 static_cast<unsigned long long>(j),
+                 static_cast<unsigned long long>(spec->origins));
+    return 2;
+  }
+  const std::string origin = OriginAt(j);
+  std::cout << absl::StrCat("{\"origin\": \"", origin, "\", \"tenant\": \"",
+                            TenantId(TenantOf(*spec, j)), "\", \"host\": \"",
+                            origin.substr(8), "\"}")
+            << std::endl;
+  return 0;
+}
+
 }  // namespace
 }  // namespace corsd::bench
 
@@ -326,14 +350,17 @@ int main(int argc, char** argv) {
   std::vector<char*> args =
       absl::ParseCommandLine(static_cast<int>(spelled.size()), spelled.data());
   if (args.size() != 2) {
-    std::fprintf(stderr, "usage: corsd_load run|load|stats [flags] (--help)\n");
+    std::fprintf(stderr,
+                 "usage: corsd_load run|load|stats|origin [flags] (--help)\n");
     return 2;
   }
   const std::string mode = args[1];
   if (mode == "run") return corsd::bench::Run();
   if (mode == "load") return corsd::bench::Load();
   if (mode == "stats") return corsd::bench::Stats();
-  std::fprintf(stderr, "corsd_load: mode \"%s\": expected run, load or stats\n",
+  if (mode == "origin") return corsd::bench::Origin();
+  std::fprintf(stderr,
+               "corsd_load: mode \"%s\": expected run, load, stats or origin\n",
                mode.c_str());
   return 2;
 }

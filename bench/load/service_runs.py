@@ -28,6 +28,8 @@ import tempfile
 import threading
 import time
 
+import http_runs  # noqa: E402  (bench/load/http_runs.py)
+
 # The admin token bench/run writes for the corsd it starts (a throwaway
 # secret for a loopback-only process).
 _TOKEN = "bench-run-token"
@@ -59,11 +61,11 @@ class Plan:
     self.inflight = 16
     self.stream_batch = 100
     self.stream_inflight = 2
-    # Closed-loop runs are repeated and the best kept: on shared vCPUs,
-    # interference only ever lowers a throughput, so the best of a few runs
-    # is the steadiest estimate of capacity, for corsd and the null server
-    # alike.
-    self.repeats = 3
+    # Closed-loop figures are paired runs, subject and baseline interleaved
+    # (A B A B ...): each pair shares the same minute of a shared machine, so
+    # the median of the paired ratios holds where absolute rates swing.
+    self.pairs = 3 if quick else 5
+    self.pair_duration_s = 2 if quick else 5
 
 
 class Server:
@@ -167,14 +169,15 @@ class Harness:
                             f"{result.get('errors')}")
     return result
 
-  def drive(self, tag, server, target, origins, tenants, rate=None):
+  def drive(self, tag, server, target, origins, tenants, rate=None,
+            duration=None):
     """One corsd_load run against `server`; adds "server_cpu": the server's
     CPU use over the run (warmup included), in cores (1.0 = one core busy)."""
     p = self.plan
     args = [
         "run", f"--target={target}", f"--addr={server.addrs['decisions']}",
         f"--channels={p.channels}", f"--warmup={p.warmup_s}",
-        f"--duration={p.duration_s}", f"--origins={origins}",
+        f"--duration={duration or p.duration_s}", f"--origins={origins}",
         f"--tenants={tenants}"
     ]
     if target == "stream":
@@ -193,17 +196,17 @@ class Harness:
       f.write("\n")
     return result
 
-  def best(self, tag, server, target, origins, tenants):
-    """Closed-loop `drive`, plan.repeats times; returns the run with the
-    highest throughput (all runs are kept under raw/ as tag_1, tag_2...)."""
-    field = "decisions_per_s" if target == "stream" else "qps"
-    runs = [
-        self.drive(f"{tag}_{i + 1}", server, target, origins, tenants)
-        for i in range(self.plan.repeats)
-    ]
-    best = max(runs, key=lambda r: r[field])
-    best["runs"] = [r[field] for r in runs]
-    return best
+  def paired(self, tag, servers, target, origins, tenants):
+    """Closed-loop `drive` of every (name, server) in turn, plan.pairs times
+    (A B A B ...; each run kept under raw/ as <name>_<tag>_<i>); returns
+    {name: [run, ...]} in pair order."""
+    runs = {name: [] for name, _ in servers}
+    for i in range(self.plan.pairs):
+      for name, server in servers:
+        runs[name].append(
+            self.drive(f"{name}_{tag}_{i + 1}", server, target, origins,
+                       tenants, duration=self.plan.pair_duration_s))
+    return runs
 
   def start_null(self):
     return Server("null_server", [
@@ -212,13 +215,18 @@ class Harness:
     ], os.path.join(self.raw, "null_server.log"), self.server_cpu, self.log,
                   "ready")
 
-  def start_corsd(self, tag, data_dir, token_file):
-    return Server("corsd", [
+  def start_corsd(self, tag, data_dir, token_file, http=False):
+    argv = [
         os.path.join(self.bin, "corsd"), "--listen", "127.0.0.1:0",
         "--admin-listen", "127.0.0.1:0", "--data-dir", data_dir,
         "--admin-token-file", token_file, "--threads", str(SERVER_THREADS)
-    ], os.path.join(self.raw, f"corsd_{tag}.log"), self.server_cpu, self.log,
-                  "corsd: ready")
+    ]
+    if http:
+      # One event loop: the door gets the one pinned core, as nginx's one
+      # worker and the null HTTP server do.
+      argv += ["--http-listen", "127.0.0.1:0", "--http-threads", "1"]
+    return Server("corsd", argv, os.path.join(self.raw, f"corsd_{tag}.log"),
+                  self.server_cpu, self.log, "corsd: ready")
 
   def stats(self, tag, server, token_file):
     return self.corsd_load(tag, [
@@ -286,7 +294,7 @@ def write_plot(out, sweeps, log):
 
 def run(build, quick, out, log):
   """Runs the service part; returns (status, keys). See the module doc."""
-  binaries = ["corsd_load", "null_server"]
+  binaries = ["corsd_load", "null_server", "http_null_server"]
   missing = [b for b in binaries
              if not os.access(os.path.join(build, "bin", b), os.X_OK)]
   if missing:
@@ -300,36 +308,8 @@ def run(build, quick, out, log):
     keys["service_quick_size"] = plan.large_origins
   small_o, small_t = plan.small_origins, plan.tenants_small
 
-  # 1. The ceiling: the null server.
-  log("service: null server")
-  null = h.start_null()
-  try:
-    r = h.best("null_decide", null, "decide", small_o, small_t)
-    keys["null_unary_qps"] = r["qps"]
-    keys["null_unary_p99_us"] = r["p99_us"]
-    keys["null_unary_server_cpu"] = r["server_cpu"]
-    keys["null_unary_client_cpu"] = r["client_cpu"]
-    keys["null_unary_qps_per_core"] = _per_core(r, "qps")
-    r = h.best("null_check", null, "check", small_o, small_t)
-    keys["null_check_qps"] = r["qps"]
-    keys["null_check_qps_per_core"] = _per_core(r, "qps")
-    r = h.best("null_stream", null, "stream", small_o, small_t)
-    keys["null_stream_decisions_per_s"] = r["decisions_per_s"]
-    keys["null_stream_decisions_per_core_s"] = _per_core(r, "decisions_per_s")
-    null_sweep = []
-    for frac in plan.fractions:
-      rate = frac * keys["null_unary_qps"]
-      null_sweep.append(
-          h.drive(f"null_open_{int(frac * 100)}", null, "decide", small_o,
-                  small_t, rate))
-    keys["null_p99_us_at_half_load"] = _at_half(plan, null_sweep)["p99_us"]
-  finally:
-    null.stop()
-  sweeps = [("null server", null_sweep)]
-
   if not os.access(os.path.join(build, "bin", "corsd"), os.X_OK):
-    write_plot(out, sweeps, log)
-    return "partial: corsd not built (null server only)", keys
+    return "skipped: corsd not built", keys
 
   work = tempfile.mkdtemp(prefix="corsd-bench-")
   try:
@@ -337,36 +317,50 @@ def run(build, quick, out, log):
     with open(token_file, "w") as f:
       f.write(_TOKEN + "\n")
 
-    # 2. corsd with 1k origins.
-    log(f"service: corsd with {small_o} origins")
-    corsd = h.start_corsd("1k", os.path.join(work, "small"), token_file)
+    # 1. corsd (1k origins) and its ceiling, the null server, side by side:
+    # closed-loop runs interleaved in pairs, then open-loop sweeps.
+    log(f"service: null server and corsd with {small_o} origins, paired")
+    null = h.start_null()
+    corsd = None
     try:
+      corsd = h.start_corsd("1k", os.path.join(work, "small"), token_file,
+                            http=True)
       h.import_dataset("load_1k", corsd, token_file, small_o, small_t)
-      rss_small = corsd.rss_bytes()
-      keys["rss_bytes_1k"] = rss_small
-      r = h.best("corsd_decide_1k", corsd, "decide", small_o, small_t)
-      keys["decide_unary_qps"] = r["qps"]
-      keys["decide_unary_p99_us"] = r["p99_us"]
-      keys["decide_unary_server_cpu"] = r["server_cpu"]
-      keys["decide_unary_client_cpu"] = r["client_cpu"]
-      keys["decide_unary_qps_per_core"] = _per_core(r, "qps")
-      r = h.best("corsd_check_1k", corsd, "check", small_o, small_t)
-      keys["check_unary_qps"] = r["qps"]
-      keys["check_unary_qps_per_core"] = _per_core(r, "qps")
-      r = h.best("corsd_stream_1k", corsd, "stream", small_o, small_t)
-      keys["stream_decisions_per_s"] = r["decisions_per_s"]
-      keys["stream_decisions_per_core_s"] = _per_core(r, "decisions_per_s")
-      corsd_sweep = []
+      keys["rss_bytes_1k"] = corsd.rss_bytes()
+      pair = [("null", null), ("corsd", corsd)]
+      for target, subject, base, field, ratio in [
+          ("decide", "decide_unary", "null_unary", "qps", "decide"),
+          ("check", "check_unary", "null_check", "qps", "check"),
+          ("stream", "stream", "null_stream", "decisions_per_s", "stream")]:
+        runs = h.paired(target, pair, target, small_o, small_t)
+        _paired_keys(keys, runs["corsd"], runs["null"], field, subject, base,
+                     ratio)
+
+      null_sweep, corsd_sweep = [], []
       for frac in plan.fractions:
         rate = frac * keys["null_unary_qps"]
-        corsd_sweep.append(
-            h.drive(f"corsd_open_{int(frac * 100)}", corsd, "decide", small_o,
+        null_sweep.append(
+            h.drive(f"null_open_{int(frac * 100)}", null, "decide", small_o,
                     small_t, rate))
+        corsd_sweep.append(
+            h.drive(f"corsd_open_{int(frac * 100)}", corsd, "decide",
+                    small_o, small_t, rate))
+      keys["null_p99_us_at_half_load"] = _at_half(plan, null_sweep)["p99_us"]
       keys["decide_p99_us_at_half_load"] = _at_half(plan,
                                                     corsd_sweep)["p99_us"]
+      null.stop()
+      null = None
+
+      # 2. The HTTP door of the same corsd against its two baselines.
+      log("service: HTTP door, paired with the null HTTP server and nginx")
+      keys.update(http_runs.run(h, corsd, small_o, small_t))
     finally:
-      corsd.stop()
-    sweeps.append(("corsd (1k origins)", corsd_sweep))
+      if null is not None:
+        null.stop()
+      if corsd is not None:
+        corsd.stop()
+    sweeps = [("null server", null_sweep), ("corsd (1k origins)", corsd_sweep)]
+    rss_small = keys["rss_bytes_1k"]
 
     # 3. Memory: corsd restarted on a data dir (tables built from the store
     # as in production, no import garbage in the RSS). The baseline has the
@@ -400,10 +394,14 @@ def run(build, quick, out, log):
                               f"origins, expected {big_o}")
       keys["table_bytes_large"] = stats["table_bytes"]
       keys["rss_bytes_per_origin"] = (rss_big - rss_base) / (big_o - big_t)
-      r = h.best("corsd_decide_large", corsd, "decide", big_o, big_t)
-      keys["decide_unary_qps_large"] = r["qps"]
-      keys["decide_unary_qps_per_core_large"] = _per_core(r, "qps")
-      keys["qps_10m_over_1k"] = r["qps"] / keys["decide_unary_qps"]
+      runs = [h.drive(f"corsd_decide_large_{i + 1}", corsd, "decide", big_o,
+                      big_t, duration=plan.pair_duration_s)
+              for i in range(plan.pairs)]
+      keys["decide_unary_qps_large"] = _median([r["qps"] for r in runs])
+      keys["decide_unary_qps_per_core_large"] = _median(
+          [_per_core(r, "qps") for r in runs])
+      keys["qps_10m_over_1k"] = (keys["decide_unary_qps_large"] /
+                                 keys["decide_unary_qps"])
       keys["qps_per_core_10m_over_1k"] = (
           keys["decide_unary_qps_per_core_large"] /
           keys["decide_unary_qps_per_core"])
@@ -412,16 +410,52 @@ def run(build, quick, out, log):
   finally:
     shutil.rmtree(work, ignore_errors=True)
 
-  keys["decide_over_null"] = keys["decide_unary_qps"] / keys["null_unary_qps"]
-  keys["check_over_null"] = keys["check_unary_qps"] / keys["null_check_qps"]
   keys["p99_at_half_load_over_null"] = (keys["decide_p99_us_at_half_load"] /
                                         keys["null_p99_us_at_half_load"])
-  keys["decide_per_core_over_null"] = (keys["decide_unary_qps_per_core"] /
-                                       keys["null_unary_qps_per_core"])
-  keys["check_per_core_over_null"] = (keys["check_unary_qps_per_core"] /
-                                      keys["null_check_qps_per_core"])
+  # HTTP/1.1 keep-alive without gRPC framing against the gRPC Check door,
+  # both per core of corsd, both medians of this run.
+  keys["http_auth_over_check_unary"] = (keys["http_auth_qps_per_core"] /
+                                        keys["check_unary_qps_per_core"])
   write_plot(out, sweeps, log)
   return "ok", keys
+
+
+def _median(values):
+  v = sorted(values)
+  n = len(v)
+  return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def _paired_keys(keys, subject_runs, base_runs, field, subject, base, ratio):
+  """Keys of paired runs: the medians <subject>_qps and <base>_qps (or
+  _decisions_per_s, and their _per_core figures), <ratio>_over_null = the
+  median of the paired ratios with its spread (_min, _max), and
+  <ratio>_per_core_over_null = the median of the paired per-core ratios."""
+  suffix = "_decisions_per_s" if field == "decisions_per_s" else "_qps"
+  core_suffix = ("_decisions_per_core_s" if field == "decisions_per_s" else
+                 "_qps_per_core")
+  keys[subject + suffix] = _median([r[field] for r in subject_runs])
+  keys[base + suffix] = _median([r[field] for r in base_runs])
+  keys[subject + core_suffix] = _median(
+      [_per_core(r, field) for r in subject_runs])
+  keys[base + core_suffix] = _median([_per_core(r, field) for r in base_runs])
+  ratios = [a[field] / b[field] for a, b in zip(subject_runs, base_runs)]
+  core = [_per_core(a, field) / _per_core(b, field)
+          for a, b in zip(subject_runs, base_runs)]
+  name = f"{ratio}_over_null"
+  keys[name] = _median(ratios)
+  keys[name + "_min"] = min(ratios)
+  keys[name + "_max"] = max(ratios)
+  keys[f"{ratio}_per_core_over_null"] = _median(core)
+  if field == "qps":
+    keys[subject + "_p99_us"] = _median([r["p99_us"] for r in subject_runs])
+    keys[subject + "_server_cpu"] = _median(
+        [r["server_cpu"] for r in subject_runs])
+    keys[subject + "_client_cpu"] = _median(
+        [r["client_cpu"] for r in subject_runs])
+    keys[base + "_p99_us"] = _median([r["p99_us"] for r in base_runs])
+    keys[base + "_server_cpu"] = _median([r["server_cpu"] for r in base_runs])
+    keys[base + "_client_cpu"] = _median([r["client_cpu"] for r in base_runs])
 
 
 def _per_core(result, field):
