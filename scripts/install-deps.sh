@@ -15,8 +15,15 @@ if [ "${1:-}" = "--test" ]; then
 fi
 
 wanted=$(cat "${lists[@]}" | sed -e 's/#.*//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u)
+# An entry "PKG|CMD" is satisfied by the package or by any CMD on PATH (npm
+# ships inside other builds of nodejs, whose package conflicts with Debian's
+# npm: installing it there would fail).
 missing=()
-for pkg in $wanted; do
+for entry in $wanted; do
+  pkg="${entry%%|*}"
+  if [ "$pkg" != "$entry" ] && command -v "${entry#*|}" >/dev/null 2>&1; then
+    continue
+  fi
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi
