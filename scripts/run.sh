@@ -58,7 +58,7 @@ wildcard https://*.preview.example.com, API host api.example.com.
 Ask it (in another terminal):
   build/bin/corsctl --addr $listen check --tenant demo --origin https://app.example.com --method PUT --header content-type --preflight
   build/bin/corsctl --addr $listen check --tenant demo --origin https://evil.example.net --method GET
-  curl -si http://$http/auth -H 'X-Corsd-Tenant: demo' -H 'X-Original-Method: GET' \\
+  curl -si http://$http/auth/demo -H 'X-Original-Method: GET' \\
        -H 'X-Original-URI: /items' -H 'X-Original-Host: api.example.com' -H 'Origin: https://app.example.com'
   curl -s http://$http/metrics | head
 Admin (token in $token_file):
