@@ -10,7 +10,6 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "service/store/sqlite_store.h"
 
 namespace corsd::store {
 namespace {
@@ -101,6 +100,20 @@ const char kSchema[] =
     "CREATE TABLE IF NOT EXISTS corsd_changes(revision bigint PRIMARY KEY, "
     "  batch bytea NOT NULL);";
 
+// The migration from format version `from` to from + 1, inside Open's
+// transaction (under the advisory lock). Each step is small and named here.
+absl::Status MigratePostgresFrom(PGconn* conn, int from, const std::string& d) {
+  switch (from) {
+    case 1:
+      // 1 -> 2: no table changed (version 2 only fixed the number, which
+      // had followed SQLite's); the caller writes the new version.
+      return absl::OkStatus();
+    default:
+      return absl::InternalError(
+          absl::StrCat(d, ": no migration step from version ", from));
+  }
+}
+
 }  // namespace
 
 PostgresStore::Connection::~Connection() { Drop(); }
@@ -167,8 +180,8 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     }
   }
   const std::string seed =
-      absl::StrCat("INSERT INTO corsd_meta VALUES('format','", kSqliteFormat,
-                   "'),('version','", kSqliteFormatVersion,
+      absl::StrCat("INSERT INTO corsd_meta VALUES('format','", kPostgresFormat,
+                   "'),('version','", kPostgresFormatVersion,
                    "'),('revision','0') ON CONFLICT (key) DO NOTHING");
   if (auto r = Exec(conn, seed.c_str(), PGRES_COMMAND_OK, d); !r.ok()) {
     return r.status();
@@ -184,15 +197,42 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     if (key == "format") format = PQgetvalue(meta->get(), i, 1);
     if (key == "version") version = PQgetvalue(meta->get(), i, 1);
   }
-  if (format != kSqliteFormat) {
+  if (format != kPostgresFormat) {
     return absl::FailedPreconditionError(
         absl::StrCat(d, " is not a corsd store: corsd_meta format is \"",
-                     format, "\", expected \"", kSqliteFormat, "\""));
+                     format, "\", expected \"", kPostgresFormat, "\""));
   }
-  if (version != absl::StrCat(kSqliteFormatVersion)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(d, " has store format version ", version,
-                     "; this corsd reads only ", kSqliteFormatVersion));
+  int from = 0;
+  if (!absl::SimpleAtoi(version, &from) || from < 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        d, " has store format version \"", version,
+        "\"; expected a number from 1 to ", kPostgresFormatVersion));
+  }
+  if (from > kPostgresFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        d, " has store format version ", from,
+        "; this corsd reads versions 1 "
+        "to ",
+        kPostgresFormatVersion,
+        ". A newer corsd wrote it: upgrade this replica (replicas are "
+        "upgraded before they meet a store migrated by a newer release, "
+        "never after)"));
+  }
+  // Migrations, one per version, in order; all in this transaction.
+  for (int v = from; v < kPostgresFormatVersion; ++v) {
+    if (absl::Status s = MigratePostgresFrom(conn, v, d); !s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(d, ": migrating store format version ", v, " to ", v + 1,
+                       " failed, nothing changed: ", s.message()));
+    }
+  }
+  if (from != kPostgresFormatVersion) {
+    const std::string set =
+        absl::StrCat("UPDATE corsd_meta SET value='", kPostgresFormatVersion,
+                     "' WHERE key='version'");
+    if (auto r = Exec(conn, set.c_str(), PGRES_COMMAND_OK, d); !r.ok()) {
+      return r.status();
+    }
   }
   if (auto r = Exec(conn, "COMMIT", PGRES_COMMAND_OK, d); !r.ok()) {
     return r.status();

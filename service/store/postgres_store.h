@@ -4,7 +4,19 @@
 // NOTIFYs channel "corsd_changes"; replicas follow the log (ChangesSince +
 // WaitForChange) and resume from their last applied revision.
 //
-// Schema (created if absent; format "corsd-store", version 1 in corsd_meta):
+// Format: corsd_meta holds format kPostgresFormat and version
+// kPostgresFormatVersion, PostgreSQL's own (SQLite's format has its own
+// number, sqlite_store.h). History:
+//   1  the schema below (every release before this one wrote it);
+//   2  the same schema; written by the release whose PostgreSQL store
+//      wrongly carried SQLite's version number (2). Migration 1 -> 2 changes
+//      no table, only the version.
+// Open migrates an older store forward in the transaction that holds the
+// schema's advisory lock, so one replica migrates while the others wait and
+// then see the new version; a store newer than this binary is refused
+// untouched, naming both versions.
+//
+// Schema (created if absent):
 //   corsd_meta(key text PRIMARY KEY, value text)   -- format, version, revision
 //   corsd_tenants(id text COLLATE "C" PRIMARY KEY, policy bytea)
 //   corsd_entries(tenant text COLLATE "C", kind smallint, value text COLLATE
@@ -43,12 +55,17 @@ struct pg_conn;
 
 namespace corsd::store {
 
+inline constexpr absl::string_view kPostgresFormat = "corsd-store";
+inline constexpr int kPostgresFormatVersion = 2;
+
 class PostgresStore final : public Store {
  public:
   // Connects to `url` (a libpq URL), creates the schema if absent and checks
-  // it. Errors: Unavailable when the server cannot be reached (message names
-  // the host, never the password); FailedPrecondition when corsd_meta holds
-  // another format or a newer version.
+  // it, migrating an older format version forward (see above). Errors:
+  // Unavailable when the server cannot be reached (message names the host,
+  // never the password); FailedPrecondition when corsd_meta holds another
+  // format, or a version newer than kPostgresFormatVersion or unknown (the
+  // store is left as it was).
   static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(
       absl::string_view url);
   ~PostgresStore() override;

@@ -21,6 +21,7 @@
 #include "service/policy/policy_registry.h"
 #include "service/store/catalog.h"
 #include "service/store/dump_file.h"
+#include "service/store/testing/store_test_util.h"
 
 namespace corsd::store {
 namespace {
@@ -217,6 +218,71 @@ TEST_F(Postgres, ForeignFormatIsRefused) {
   auto store = PostgresStore::Open(db_url_);
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("other"), std::string::npos);
+}
+
+// A store as the release before this one made it: the same schema, format
+// "corsd-store", version 1 (that release's seed statement), holding data.
+// Today's corsd opens it, migrates it to version 2 in place and keeps every
+// entry; before, every replica refused to start ("this corsd reads only 2").
+TEST_F(Postgres, AVersion1StoreFromThePreviousReleaseIsMigrated) {
+  PGconn* conn = PQconnectdb(db_url_.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
+  PGresult* r = PQexec(
+      conn,
+      "CREATE TABLE corsd_meta(key text PRIMARY KEY, value text NOT NULL);"
+      "CREATE TABLE corsd_tenants(id text COLLATE \"C\" PRIMARY KEY, "
+      "  policy bytea NOT NULL);"
+      "CREATE TABLE corsd_entries(tenant text COLLATE \"C\" NOT NULL, "
+      "  kind smallint NOT NULL, value text COLLATE \"C\" NOT NULL, "
+      "  PRIMARY KEY(tenant, kind, value));"
+      "CREATE TABLE corsd_changes(revision bigint PRIMARY KEY, "
+      "  batch bytea NOT NULL);"
+      "INSERT INTO corsd_meta VALUES('format','corsd-store'),"
+      "  ('version','1'),('revision','0') ON CONFLICT (key) DO NOTHING;");
+  ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+  PQclear(r);
+  PQfinish(conn);
+  {
+    // Data written the way that release wrote it: through the store.
+    auto store = PostgresStore::Open(db_url_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    const Batch batch = {
+        {Mutation::Type::kPutTenant, EntryKind::kOrigin, "t", "p"},
+        {Mutation::Type::kAddEntry, EntryKind::kApiHost, "t", "api.t.com"}};
+    ASSERT_TRUE((*store)->Commit(batch, 0).ok());
+  }
+  conn = PQconnectdb(db_url_.c_str());
+  r = PQexec(conn, "SELECT value FROM corsd_meta WHERE key='version'");
+  ASSERT_EQ(PQntuples(r), 1);
+  EXPECT_STREQ(PQgetvalue(r, 0, 0), "2") << "migrated in place";
+  PQclear(r);
+  PQfinish(conn);
+  auto again = PostgresStore::Open(db_url_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  store::testing::Collect sink;
+  EXPECT_EQ(*(*again)->Load(sink), 1u);
+  EXPECT_EQ(sink.tenants, (std::vector<std::string>{"t=p"}));
+  EXPECT_EQ(sink.entries, (std::vector<std::string>{"t/api_host/api.t.com"}));
+}
+
+TEST_F(Postgres, ANewerStoreIsRefusedUntouched) {
+  {
+    auto store = PostgresStore::Open(db_url_);
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  PGconn* conn = PQconnectdb(db_url_.c_str());
+  PQclear(PQexec(conn, "UPDATE corsd_meta SET value='3' WHERE key='version'"));
+  auto store = PostgresStore::Open(db_url_);
+  ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("version 3"), std::string::npos)
+      << store.status();
+  EXPECT_NE(store.status().message().find("versions 1 to 2"), std::string::npos)
+      << store.status();
+  PGresult* r =
+      PQexec(conn, "SELECT value FROM corsd_meta WHERE key='version'");
+  EXPECT_STREQ(PQgetvalue(r, 0, 0), "3") << "left as it was";
+  PQclear(r);
+  PQfinish(conn);
 }
 
 TEST_F(Postgres, AWriteThroughAIsVisibleOnBWithinOneSecond) {
