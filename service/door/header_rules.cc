@@ -12,7 +12,9 @@ void JoinedValue::Add(absl::string_view value) {
     return;
   }
   if (joined_ == nullptr) {
-    joined_ = &storage_->emplace_back(first_.data(), first_.size());
+    storage_->push_back(
+        std::make_unique<std::string>(first_.data(), first_.size()));
+    joined_ = storage_->back().get();
   }
   joined_->push_back(',');
   joined_->append(value.data(), value.size());
@@ -40,8 +42,10 @@ std::string ShownValue(absl::string_view value) {
 }
 
 bool HasForbiddenByte(absl::string_view value) {
+  // One compare for the common byte (every printable one is above CR).
   for (const char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') return true;
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= '\r' && (u == '\r' || u == '\n' || u == '\0')) return true;
   }
   return false;
 }

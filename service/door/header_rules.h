@@ -9,8 +9,9 @@
 #define CORSD_SERVICE_DOOR_HEADER_RULES_H_
 
 #include <cstddef>
-#include <deque>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -23,15 +24,19 @@ inline bool CarriesCredentials(bool has_cookie, bool has_authorization) {
   return has_cookie || has_authorization;
 }
 
+// Owned copies of joined header values, one request's worth. Allocates
+// nothing until a header is repeated (the common request has none); the
+// strings never move once added.
+using JoinStorage = std::vector<std::unique_ptr<std::string>>;
+
 // The value of one header name as the decision reads it: a header sent more
 // than once is joined with "," in arrival order, as Envoy joins them (a
 // joined Origin is never canonical, so it never matches). The first value is
-// kept as a view (no copy); a second one starts a copy in `storage`, whose
-// elements never move (deque), so value() stays valid while `storage` and
-// the added views live.
+// kept as a view (no copy); a second one starts a copy in `storage`, so
+// value() stays valid while `storage` and the added views live.
 class JoinedValue {
  public:
-  explicit JoinedValue(std::deque<std::string>* storage) : storage_(storage) {}
+  explicit JoinedValue(JoinStorage* storage) : storage_(storage) {}
 
   void Add(absl::string_view value);
   bool present() const { return count_ > 0; }
@@ -39,7 +44,7 @@ class JoinedValue {
   absl::string_view value() const;
 
  private:
-  std::deque<std::string>* storage_;
+  JoinStorage* storage_;
   absl::string_view first_;
   std::string* joined_ = nullptr;
   size_t count_ = 0;

@@ -2,7 +2,6 @@
 // values (naming the header), and the credentials rule.
 #include "service/door/header_rules.h"
 
-#include <deque>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -11,7 +10,7 @@ namespace corsd::door {
 namespace {
 
 TEST(JoinedValueTest, AbsentSingleAndRepeated) {
-  std::deque<std::string> storage;
+  JoinStorage storage;
   JoinedValue none(&storage);
   EXPECT_FALSE(none.present());
   EXPECT_EQ(none.value(), "");
@@ -33,7 +32,7 @@ TEST(JoinedValueTest, AbsentSingleAndRepeated) {
 }
 
 TEST(JoinedValueTest, ValuesStayValidWhileOthersAreJoined) {
-  std::deque<std::string> storage;
+  JoinStorage storage;
   JoinedValue first(&storage);
   first.Add("x");
   first.Add("y");

@@ -3,7 +3,6 @@
 #include <array>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/door/header_rules.h"
 #include "service/policy/policy.h"
@@ -62,6 +61,19 @@ constexpr std::array<absl::string_view, kTenant> kNames = {
     "Authorization",
 };
 
+// Header names compare case-insensitively (ASCII); inline and length-first,
+// since every request header is compared with every contract name.
+inline bool SameName(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size() || a.empty()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const unsigned char x = static_cast<unsigned char>(a[i]);
+    const unsigned char y = static_cast<unsigned char>(b[i]);
+    if (x != y && (x | 0x20) != (y | 0x20)) return false;
+    if (x != y && ((x | 0x20) < 'a' || (x | 0x20) > 'z')) return false;
+  }
+  return true;
+}
+
 absl::string_view SlotName(size_t slot, const ForwardAuthOptions& options) {
   return slot == kTenant ? absl::string_view(options.tenant_header)
                          : kNames[slot];
@@ -77,6 +89,16 @@ absl::Status ParseOriginalRequest(const ReceivedRequest& received,
         absl::StrCat("request has ", received.headers.size(),
                      " headers; expected at most ", options.max_headers));
   }
+  size_t block = 0;
+  for (const HeaderField& h : received.headers) {
+    block += h.name.size() + h.value.size();
+  }
+  if (block > options.max_header_block_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("request header block is ", block,
+                     " bytes (names and values); expected at most ",
+                     options.max_header_block_bytes));
+  }
   std::array<door::JoinedValue, kSlots> slots = [&]<size_t... I>(
       std::index_sequence<I...>) {
     return std::array<door::JoinedValue, kSlots>{
@@ -86,14 +108,12 @@ absl::Status ParseOriginalRequest(const ReceivedRequest& received,
 
   const absl::string_view tenant_header = options.tenant_header;
   for (const HeaderField& h : received.headers) {
-    if (!tenant_header.empty() &&
-        absl::EqualsIgnoreCase(h.name, tenant_header)) {
+    if (SameName(h.name, tenant_header)) {
       slots[kTenant].Add(h.value);
       continue;
     }
     for (size_t s = 0; s < kNames.size(); ++s) {
-      if (h.name.size() == kNames[s].size() &&
-          absl::EqualsIgnoreCase(h.name, kNames[s])) {
+      if (SameName(h.name, kNames[s])) {
         slots[s].Add(h.value);
         break;
       }

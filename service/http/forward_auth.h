@@ -35,13 +35,13 @@
 #define CORSD_SERVICE_HTTP_FORWARD_AUTH_H_
 
 #include <cstddef>
-#include <deque>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "service/decision/engine.h"
+#include "service/door/header_rules.h"
 
 namespace corsd::http {
 
@@ -69,8 +69,8 @@ struct OriginalRequest {
   decision::Request request;
   // The tenant header's value; empty when absent or not configured.
   absl::string_view tenant_header;
-  // Joined values of repeated headers (deque: elements never move).
-  std::deque<std::string> storage;
+  // Joined values of repeated headers.
+  door::JoinStorage storage;
 };
 
 struct ForwardAuthOptions {
@@ -83,11 +83,14 @@ struct ForwardAuthOptions {
   size_t max_header_value_bytes = 8192;
   // Most headers accepted on one request.
   size_t max_headers = 100;
+  // Largest header block accepted: the names and values of every header.
+  size_t max_header_block_bytes = 64 * 1024;
 };
 
 // Fills *out (freshly constructed) from `request`. Errors, each naming the
 // header, the value or its size, and what was expected:
-//   ResourceExhausted (HTTP 431): more than options.max_headers headers, or
+//   ResourceExhausted (HTTP 431): more than options.max_headers headers, a
+//     header block over options.max_header_block_bytes, or
 //     a header read here over options.max_header_value_bytes (after joining
 //     repeats), or the request target over it when it is the path;
 //   InvalidArgument (HTTP 400):

@@ -46,8 +46,8 @@ bool Inside(absl::string_view v, absl::string_view input,
       v.data() + v.size() <= input.data() + input.size()) {
     return true;
   }
-  for (const std::string& s : o.storage) {
-    if (v.data() >= s.data() && v.data() + v.size() <= s.data() + s.size()) {
+  for (const auto& s : o.storage) {
+    if (v.data() >= s->data() && v.data() + v.size() <= s->data() + s->size()) {
       return true;
     }
   }

@@ -33,13 +33,13 @@
 #ifndef CORSD_SERVICE_RPC_EXT_AUTHZ_MAPPING_H_
 #define CORSD_SERVICE_RPC_EXT_AUTHZ_MAPPING_H_
 
-#include <deque>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "envoy/service/auth/v3/external_auth.pb.h"
 #include "service/decision/engine.h"
+#include "service/door/header_rules.h"
 #include "service/door/run_path.h"
 
 namespace corsd::rpc {
@@ -53,7 +53,7 @@ struct CheckInput {
   // they are used in is the shared one (service/door/run_path.h).
   door::TenantSources tenant;
   // Values of repeated header_map keys joined with "," (rarely used).
-  std::deque<std::string> joined;
+  door::JoinStorage joined;
 
   CheckInput() = default;
   CheckInput(const CheckInput&) = delete;
