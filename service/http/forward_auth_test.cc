@@ -256,6 +256,18 @@ TEST(ForwardAuthTest, TooManyHeaders) {
       << s;
 }
 
+TEST(ForwardAuthTest, HeaderBlockIsBoundedAsAWhole) {
+  Owned r = NginxAuth();
+  for (int i = 0; i < 10; ++i) r.Set("X-Filler", std::string(1000, 'f'));
+  ForwardAuthOptions options = AuthOptions();
+  options.max_header_block_bytes = 8000;
+  OriginalRequest o;
+  const absl::Status s = Parse(r, &o, options);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(s.message(), "request header block is ")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "expected at most 8000")) << s;
+}
+
 TEST(ForwardAuthTest, RepeatedOriginIsJoinedLikeEnvoy) {
   Owned r = NginxAuth();
   r.Set("origin", "https://evil.com");

@@ -221,7 +221,8 @@ void HttpServer::Impl::Decide(Mode mode, absl::string_view tenant,
       .tenant_header = options.tenant_header,
       .require_original_method = mode == Mode::kAuth,
       .max_header_value_bytes = options.max_header_value_bytes,
-      .max_headers = options.max_headers};
+      .max_headers = options.max_headers,
+      .max_header_block_bytes = options.max_header_block_bytes};
   if (absl::Status s = ParseOriginalRequest(received, parse_options, &original);
       !s.ok()) {
     x.AddHeader("x-corsd-reason", "BAD_REQUEST");

@@ -88,6 +88,8 @@ struct HttpServerOptions {
   size_t max_header_value_bytes = 8192;
   // Most headers accepted on one request (431 beyond; h2o's own cap is 100).
   size_t max_headers = 100;
+  // Largest header block (names and values) accepted (431 beyond).
+  size_t max_header_block_bytes = 64 * 1024;
   // A connection that has not sent a whole request (head and body) this
   // long after the previous answer, or after connecting, is closed.
   absl::Duration io_timeout = absl::Seconds(5);

@@ -282,6 +282,23 @@ TEST_F(HttpWireTest, AnOversizedRequestLineIs431AndTheConnectionStaysUsable) {
   EXPECT_EQ(Status(r[1]), 200);
 }
 
+TEST_F(HttpWireTest, AnOversizedHeaderBlockIs431AndTheConnectionStaysUsable) {
+  Conn c(server_->port());
+  std::string filler;
+  for (int i = 0; i < 80; ++i) {
+    absl::StrAppend(&filler, "X-Filler-", i, ": ", std::string(1000, 'f'),
+                    "\r\n");
+  }
+  ASSERT_TRUE(
+      c.Send(AuthRequest("Origin: https://app.example.com\r\n", filler)));
+  ASSERT_TRUE(c.Send(AuthRequest("Origin: https://app.example.com\r\n")));
+  const auto r = c.Read(2);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(Status(r[0]), 431) << r[0].substr(0, 300);
+  EXPECT_TRUE(absl::StrContains(r[0], "request header block is")) << r[0];
+  EXPECT_EQ(Status(r[1]), 200);
+}
+
 TEST_F(HttpWireTest, NulInAHeaderIsRefusedAndTheConnectionClosed) {
   Conn c(server_->port());
   ASSERT_TRUE(c.Send(AuthRequest(
