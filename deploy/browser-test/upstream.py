@@ -22,8 +22,14 @@ import base64
 import hashlib
 import http.server
 import itertools
+import os
+import sys
 import threading
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "service", "http", "testing"))
+import http_body  # noqa: E402  (service/http/testing/http_body.py)
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -42,18 +48,7 @@ class Upstream:
                 pass
 
             def read_body(self):
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    parts = []
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                        if size == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                                pass
-                            return b"".join(parts)
-                        parts.append(self.rfile.read(size))
-                        self.rfile.readline()
-                n = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(n) if n else b""
+                return http_body.read_body(self)
 
             def answer(self):
                 body = self.read_body()

@@ -39,6 +39,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 DEPLOY_CADDYFILE = os.path.join(HERE, "Caddyfile")
 sys.path.insert(0, os.path.join(REPO, "service", "http", "testing"))
 from corsd_harness import Corsd  # noqa: E402
+import http_body  # noqa: E402
 
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"
 CORSD_BINARY = None
@@ -77,18 +78,7 @@ class App:
                 pass
 
             def read_body(self):
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    parts = []
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                        if size == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                                pass
-                            return b"".join(parts)
-                        parts.append(self.rfile.read(size))
-                        self.rfile.readline()
-                n = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(n) if n else b""
+                return http_body.read_body(self)
 
             def answer(self):
                 body = self.read_body()
