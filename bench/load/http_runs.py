@@ -26,7 +26,6 @@ wrk and h2load (nghttp2-client) are installed with apt-get when missing;
 nginx rows are skipped, with a key saying so, when nginx cannot be had.
 """
 
-import json
 import os
 import re
 import shutil
@@ -118,13 +117,13 @@ class _Nginx:
         self.proc.wait()
 
 
-def _wrk(h, tag, url, headers, duration):
-  """One closed-loop wrk run; returns {"qps", "p50_us", "p99_us"} and keeps
-  its output under raw/."""
-  argv = ["wrk", "-t1", f"-c{_CONNECTIONS}", f"-d{duration}s", "--latency"]
+def _generate(h, tag, argv, headers, url, duration):
+  """Runs the load generator `argv` (wrk or h2load) with `headers` against
+  `url`, pinned to the load CPU; keeps its output as raw/<tag>.txt and
+  returns the finished process. ServiceRunError when it exits non-zero."""
   for name, value in headers:
-    argv += ["-H", f"{name}: {value}"]
-  argv.append(url)
+    argv = argv + ["-H", f"{name}: {value}"]
+  argv = argv + [url]
   if h.load_cpu is not None:
     argv = ["taskset", "-c", str(h.load_cpu)] + argv
   proc = subprocess.run(argv, capture_output=True, text=True,
@@ -132,7 +131,17 @@ def _wrk(h, tag, url, headers, duration):
   with open(os.path.join(h.raw, f"{tag}.txt"), "w") as f:
     f.write(proc.stdout + proc.stderr)
   if proc.returncode != 0:
-    raise service_runs.ServiceRunError(f"{tag}: wrk exited {proc.returncode}")
+    raise service_runs.ServiceRunError(f"{tag}: {argv[0]} exited "
+                                       f"{proc.returncode}")
+  return proc
+
+
+def _wrk(h, tag, url, headers, duration):
+  """One closed-loop wrk run; returns {"qps", "p50_us", "p99_us"} and keeps
+  its output under raw/."""
+  proc = _generate(h, tag, ["wrk", "-t1", f"-c{_CONNECTIONS}",
+                            f"-d{duration}s", "--latency"], headers, url,
+                   duration)
   m = re.search(r"Requests/sec:\s+([\d.]+)", proc.stdout)
   if not m:
     raise service_runs.ServiceRunError(f"{tag}: no Requests/sec from wrk")
@@ -169,21 +178,11 @@ def _open_loop_p50(h, tag, url, headers, rate, duration):
   """h2load --h1 at `rate` requests/s in total; the p50 of its per-request
   times (microseconds, from the log it writes)."""
   log_path = os.path.join(h.raw, f"{tag}.log")
-  argv = ["h2load", "--h1", "-t1", f"-c{_OPEN_CONNECTIONS}", "-m1",
-          f"--rps={max(rate / _OPEN_CONNECTIONS, 1):.0f}",
-          f"-D{duration}", "--warm-up-time=1", f"--log-file={log_path}"]
-  for name, value in headers:
-    argv += ["-H", f"{name}: {value}"]
-  argv.append(url)
-  if h.load_cpu is not None:
-    argv = ["taskset", "-c", str(h.load_cpu)] + argv
-  proc = subprocess.run(argv, capture_output=True, text=True,
-                        timeout=duration + 60)
-  with open(os.path.join(h.raw, f"{tag}.txt"), "w") as f:
-    f.write(proc.stdout + proc.stderr)
-  if proc.returncode != 0:
-    raise service_runs.ServiceRunError(f"{tag}: h2load exited "
-                                       f"{proc.returncode}")
+  _generate(h, tag, [
+      "h2load", "--h1", "-t1", f"-c{_OPEN_CONNECTIONS}", "-m1",
+      f"--rps={max(rate / _OPEN_CONNECTIONS, 1):.0f}", f"-D{duration}",
+      "--warm-up-time=1", f"--log-file={log_path}"
+  ], headers, url, duration)
   times = []
   with open(log_path) as f:
     for line in f:
