@@ -33,7 +33,7 @@ import subprocess
 import tempfile
 import time
 
-import service_runs
+import processes
 
 _CONNECTIONS = 32
 _OPEN_CONNECTIONS = 16
@@ -89,7 +89,7 @@ class _Nginx:
         return
       time.sleep(0.05)
     self.stop()
-    raise service_runs.ServiceRunError(f"nginx did not start; see {self.dir}")
+    raise processes.ServiceRunError(f"nginx did not start; see {self.dir}")
 
   def _workers(self):
     path = f"/proc/{self.proc.pid}/task/{self.proc.pid}/children"
@@ -131,7 +131,7 @@ def _generate(h, tag, argv, headers, url, duration):
   with open(os.path.join(h.raw, f"{tag}.txt"), "w") as f:
     f.write(proc.stdout + proc.stderr)
   if proc.returncode != 0:
-    raise service_runs.ServiceRunError(f"{tag}: {argv[0]} exited "
+    raise processes.ServiceRunError(f"{tag}: {argv[0]} exited "
                                        f"{proc.returncode}")
   return proc
 
@@ -144,15 +144,15 @@ def _wrk(h, tag, url, headers, duration):
                    duration)
   m = re.search(r"Requests/sec:\s+([\d.]+)", proc.stdout)
   if not m:
-    raise service_runs.ServiceRunError(f"{tag}: no Requests/sec from wrk")
+    raise processes.ServiceRunError(f"{tag}: no Requests/sec from wrk")
   bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", proc.stdout)
   if bad:
-    raise service_runs.ServiceRunError(
+    raise processes.ServiceRunError(
         f"{tag}: {bad.group(1)} answers were not 2xx; see raw/{tag}.txt")
   errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
                      r"timeout (\d+)", proc.stdout)
   if errors and sum(int(x) for x in errors.groups()):
-    raise service_runs.ServiceRunError(f"{tag}: socket errors: "
+    raise processes.ServiceRunError(f"{tag}: socket errors: "
                                        f"{errors.group(0)}")
 
   def micros(label):
@@ -190,8 +190,8 @@ def _open_loop_p50(h, tag, url, headers, rate, duration):
       if len(parts) >= 3 and parts[1].startswith("2"):
         times.append(float(parts[2]))
   if not times:
-    raise service_runs.ServiceRunError(f"{tag}: h2load logged no answer")
-  return service_runs._median(times), len(times) / duration
+    raise processes.ServiceRunError(f"{tag}: h2load logged no answer")
+  return processes.median(times), len(times) / duration
 
 
 def run(h, corsd, origins, tenants):
@@ -199,7 +199,7 @@ def run(h, corsd, origins, tenants):
   plan = h.plan
   keys = {}
   if not (_need("wrk", "wrk", log) and _need("h2load", "nghttp2-client", log)):
-    raise service_runs.ServiceRunError("wrk or h2load cannot be installed")
+    raise processes.ServiceRunError("wrk or h2load cannot be installed")
   sample = h.corsd_load("http_origin", ["origin", "--index=0",
                                         f"--origins={origins}",
                                         f"--tenants={tenants}"])
@@ -213,7 +213,7 @@ def run(h, corsd, origins, tenants):
   work = tempfile.mkdtemp(prefix="corsd-bench-http-")
   null = nginx = None
   try:
-    null = service_runs.Server(
+    null = processes.Server(
         "http_null_server", [
             os.path.join(h.bin, "http_null_server"), "--listen=127.0.0.1:0",
             "--threads=1"
@@ -234,7 +234,7 @@ def run(h, corsd, origins, tenants):
       if nginx:
         ngx.append(_timed(h, f"nginx_null_{i + 1}", nginx, nginx_url,
                           headers, duration))
-    med = service_runs._median
+    med = processes.median
     keys["http_auth_qps"] = med([r["qps"] for r in auth])
     keys["http_auth_qps_per_core"] = med([r["qps_per_core"] for r in auth])
     keys["http_auth_p99_us"] = med([r["p99_us"] for r in auth])

@@ -14,32 +14,27 @@ thread busy instead of queueing it. corsd and the null server get the same
 pinning and the same flags, so the comparison is like for like. Without
 taskset (or with one CPU) nothing is pinned and the split is reported as such.
 
-Raises ServiceRunError when a run fails (a process that does not start, a
-load run that exits non-zero, or a run with errors).
+Raises ServiceRunError (processes.py) when a run fails (a process that does
+not start, a load run that exits non-zero, or a run with errors). The HTTP
+door's runs are in http_runs.py.
 """
 
 import json
 import os
-import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import threading
 import time
 
 import http_runs  # noqa: E402  (bench/load/http_runs.py)
+import processes  # noqa: E402  (bench/load/processes.py)
+from processes import Server, ServiceRunError  # noqa: E402,F401
 
 # The admin token bench/run writes for the corsd it starts (a throwaway
 # secret for a loopback-only process).
 _TOKEN = "bench-run-token"
-_LISTEN_RE = re.compile(r"listening (\w+)=(\S+)")
 # --threads for corsd and the null server alike (see the CPU split above).
 SERVER_THREADS = 0
-
-
-class ServiceRunError(Exception):
-  pass
 
 
 class Plan:
@@ -66,69 +61,6 @@ class Plan:
     # the median of the paired ratios holds where absolute rates swing.
     self.pairs = 3 if quick else 5
     self.pair_duration_s = 2 if quick else 5
-
-
-class Server:
-  """A server process (corsd or null_server) started and read until ready."""
-
-  def __init__(self, name, argv, log_path, cpu, log, ready_word):
-    self.name = name
-    if cpu is not None:
-      argv = ["taskset", "-c", str(cpu)] + argv
-    self.log_file = open(log_path, "w")
-    self.proc = subprocess.Popen(argv, stdout=self.log_file,
-                                 stderr=subprocess.PIPE, text=True)
-    self.addrs = {}
-    deadline = time.monotonic() + 600
-    ready = False
-    while time.monotonic() < deadline:
-      line = self.proc.stderr.readline()
-      if not line:
-        break
-      self.log_file.write(line)
-      m = _LISTEN_RE.search(line)
-      if m:
-        self.addrs[m.group(1)] = m.group(2)
-      if ready_word in line:
-        ready = True
-        break
-    if not ready:
-      self.stop()
-      raise ServiceRunError(f"{name} did not print {ready_word!r}; see "
-                            f"{log_path}")
-    # Keep draining stderr so the server never blocks on a full pipe.
-    self.drain = threading.Thread(target=self._drain, daemon=True)
-    self.drain.start()
-    log(f"{name} ready: {self.addrs}")
-
-  def _drain(self):
-    for line in self.proc.stderr:
-      self.log_file.write(line)
-
-  def cpu_seconds(self):
-    """User + system CPU time the server process has used so far."""
-    with open(f"/proc/{self.proc.pid}/stat") as f:
-      # Fields after the parenthesized command name; utime, stime are 14, 15.
-      fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-  def rss_bytes(self):
-    """VmRSS of the server process (not of taskset, which execs it)."""
-    with open(f"/proc/{self.proc.pid}/status") as f:
-      for line in f:
-        if line.startswith("VmRSS:"):
-          return int(line.split()[1]) * 1024
-    raise ServiceRunError(f"{self.name}: no VmRSS in /proc status")
-
-  def stop(self):
-    if self.proc.poll() is None:
-      self.proc.send_signal(signal.SIGTERM)
-      try:
-        self.proc.wait(timeout=30)
-      except subprocess.TimeoutExpired:
-        self.proc.kill()
-        self.proc.wait()
-    self.log_file.close()
 
 
 class Harness:
@@ -397,8 +329,8 @@ def run(build, quick, out, log):
       runs = [h.drive(f"corsd_decide_large_{i + 1}", corsd, "decide", big_o,
                       big_t, duration=plan.pair_duration_s)
               for i in range(plan.pairs)]
-      keys["decide_unary_qps_large"] = _median([r["qps"] for r in runs])
-      keys["decide_unary_qps_per_core_large"] = _median(
+      keys["decide_unary_qps_large"] = processes.median([r["qps"] for r in runs])
+      keys["decide_unary_qps_per_core_large"] = processes.median(
           [_per_core(r, "qps") for r in runs])
       keys["qps_10m_over_1k"] = (keys["decide_unary_qps_large"] /
                                  keys["decide_unary_qps"])
@@ -420,12 +352,6 @@ def run(build, quick, out, log):
   return "ok", keys
 
 
-def _median(values):
-  v = sorted(values)
-  n = len(v)
-  return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-
-
 def _paired_keys(keys, subject_runs, base_runs, field, subject, base, ratio):
   """Keys of paired runs: the medians <subject>_qps and <base>_qps (or
   _decisions_per_s, and their _per_core figures), <ratio>_over_null = the
@@ -434,28 +360,28 @@ def _paired_keys(keys, subject_runs, base_runs, field, subject, base, ratio):
   suffix = "_decisions_per_s" if field == "decisions_per_s" else "_qps"
   core_suffix = ("_decisions_per_core_s" if field == "decisions_per_s" else
                  "_qps_per_core")
-  keys[subject + suffix] = _median([r[field] for r in subject_runs])
-  keys[base + suffix] = _median([r[field] for r in base_runs])
-  keys[subject + core_suffix] = _median(
+  keys[subject + suffix] = processes.median([r[field] for r in subject_runs])
+  keys[base + suffix] = processes.median([r[field] for r in base_runs])
+  keys[subject + core_suffix] = processes.median(
       [_per_core(r, field) for r in subject_runs])
-  keys[base + core_suffix] = _median([_per_core(r, field) for r in base_runs])
+  keys[base + core_suffix] = processes.median([_per_core(r, field) for r in base_runs])
   ratios = [a[field] / b[field] for a, b in zip(subject_runs, base_runs)]
   core = [_per_core(a, field) / _per_core(b, field)
           for a, b in zip(subject_runs, base_runs)]
   name = f"{ratio}_over_null"
-  keys[name] = _median(ratios)
+  keys[name] = processes.median(ratios)
   keys[name + "_min"] = min(ratios)
   keys[name + "_max"] = max(ratios)
-  keys[f"{ratio}_per_core_over_null"] = _median(core)
+  keys[f"{ratio}_per_core_over_null"] = processes.median(core)
   if field == "qps":
-    keys[subject + "_p99_us"] = _median([r["p99_us"] for r in subject_runs])
-    keys[subject + "_server_cpu"] = _median(
+    keys[subject + "_p99_us"] = processes.median([r["p99_us"] for r in subject_runs])
+    keys[subject + "_server_cpu"] = processes.median(
         [r["server_cpu"] for r in subject_runs])
-    keys[subject + "_client_cpu"] = _median(
+    keys[subject + "_client_cpu"] = processes.median(
         [r["client_cpu"] for r in subject_runs])
-    keys[base + "_p99_us"] = _median([r["p99_us"] for r in base_runs])
-    keys[base + "_server_cpu"] = _median([r["server_cpu"] for r in base_runs])
-    keys[base + "_client_cpu"] = _median([r["client_cpu"] for r in base_runs])
+    keys[base + "_p99_us"] = processes.median([r["p99_us"] for r in base_runs])
+    keys[base + "_server_cpu"] = processes.median([r["server_cpu"] for r in base_runs])
+    keys[base + "_client_cpu"] = processes.median([r["client_cpu"] for r in base_runs])
 
 
 def _per_core(result, field):
