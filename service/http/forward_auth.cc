@@ -1,6 +1,7 @@
 #include "service/http/forward_auth.h"
 
 #include <array>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -74,6 +75,23 @@ inline bool SameName(absl::string_view a, absl::string_view b) {
   return true;
 }
 
+// The slots whose name has a given length (at most 4 share one), so each
+// request header is compared with its few candidates only.
+constexpr size_t kMaxNameLength = 48;
+struct ByLength {
+  std::array<std::array<uint8_t, 4>, kMaxNameLength> slots{};
+  std::array<uint8_t, kMaxNameLength> count{};
+};
+constexpr ByLength MakeByLength() {
+  ByLength t;
+  for (size_t s = 0; s < kNames.size(); ++s) {
+    const size_t n = kNames[s].size();
+    t.slots[n][t.count[n]++] = static_cast<uint8_t>(s);
+  }
+  return t;
+}
+constexpr ByLength kByLength = MakeByLength();
+
 absl::string_view SlotName(size_t slot, const ForwardAuthOptions& options) {
   return slot == kTenant ? absl::string_view(options.tenant_header)
                          : kNames[slot];
@@ -112,7 +130,10 @@ absl::Status ParseOriginalRequest(const ReceivedRequest& received,
       slots[kTenant].Add(h.value);
       continue;
     }
-    for (size_t s = 0; s < kNames.size(); ++s) {
+    if (h.name.size() >= kMaxNameLength) continue;
+    const size_t n = h.name.size();
+    for (size_t i = 0; i < kByLength.count[n]; ++i) {
+      const size_t s = kByLength.slots[n][i];
       if (SameName(h.name, kNames[s])) {
         slots[s].Add(h.value);
         break;
