@@ -4,17 +4,10 @@
 // NOTIFYs channel "corsd_changes"; replicas follow the log (ChangesSince +
 // WaitForChange) and resume from their last applied revision.
 //
-// Format: corsd_meta holds format kPostgresFormat and version
-// kPostgresFormatVersion, PostgreSQL's own (SQLite's format has its own
-// number, sqlite_store.h). History:
-//   1  the schema below (every release before this one wrote it);
-//   2  the same schema; written by the release whose PostgreSQL store
-//      wrongly carried SQLite's version number (2). Migration 1 -> 2 changes
-//      no table, only the version.
-// Open migrates an older store forward in the transaction that holds the
-// schema's advisory lock, so one replica migrates while the others wait and
-// then see the new version; a store newer than this binary is refused
-// untouched, naming both versions.
+// Format (postgres_format.h): corsd_meta holds format kPostgresFormat and
+// version kPostgresFormatVersion, PostgreSQL's own; Open migrates an older
+// store forward in the transaction that holds the schema's advisory lock and
+// refuses a newer one untouched, naming both versions.
 //
 // Schema (created if absent):
 //   corsd_meta(key text PRIMARY KEY, value text)   -- format, version, revision
@@ -49,14 +42,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "service/store/postgres_format.h"
 #include "service/store/store.h"
 
 struct pg_conn;
 
 namespace corsd::store {
-
-inline constexpr absl::string_view kPostgresFormat = "corsd-store";
-inline constexpr int kPostgresFormatVersion = 2;
 
 class PostgresStore final : public Store {
  public:

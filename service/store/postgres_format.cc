@@ -1,0 +1,108 @@
+#include "service/store/postgres_format.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "service/store/postgres_internal.h"
+
+namespace corsd::store {
+namespace {
+
+using postgres_internal::Exec;
+using postgres_internal::PgError;
+using postgres_internal::Result;
+
+const char kSchema[] =
+    "CREATE TABLE IF NOT EXISTS corsd_meta(key text PRIMARY KEY, "
+    "  value text NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS corsd_tenants(id text COLLATE \"C\" PRIMARY "
+    "  KEY, policy bytea NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS corsd_entries(tenant text COLLATE \"C\" NOT "
+    "  NULL, kind smallint NOT NULL, value text COLLATE \"C\" NOT NULL, "
+    "  PRIMARY KEY(tenant, kind, value));"
+    "CREATE TABLE IF NOT EXISTS corsd_changes(revision bigint PRIMARY KEY, "
+    "  batch bytea NOT NULL);";
+
+// The migration from format version `from` to from + 1, inside Open's
+// transaction (under the advisory lock). Each step is small and named here.
+absl::Status MigratePostgresFrom(PGconn* conn, int from, const std::string& d) {
+  switch (from) {
+    case 1:
+      // 1 -> 2: no table changed (version 2 only fixed the number, which
+      // had followed SQLite's); the caller writes the new version.
+      return absl::OkStatus();
+    default:
+      return absl::InternalError(
+          absl::StrCat(d, ": no migration step from version ", from));
+  }
+}
+
+}  // namespace
+
+absl::Status PreparePostgresFormat(PGconn* conn, const std::string& d) {
+  for (const char* sql :
+       {"SELECT pg_advisory_xact_lock(1668248179)", kSchema}) {
+    Result r(PQexec(conn, sql));
+    const ExecStatusType st = PQresultStatus(r.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      return PgError(conn, "creating the schema", d);
+    }
+  }
+  const std::string seed =
+      absl::StrCat("INSERT INTO corsd_meta VALUES('format','", kPostgresFormat,
+                   "'),('version','", kPostgresFormatVersion,
+                   "'),('revision','0') ON CONFLICT (key) DO NOTHING");
+  if (auto r = Exec(conn, seed.c_str(), PGRES_COMMAND_OK, d); !r.ok()) {
+    return r.status();
+  }
+  auto meta = Exec(conn,
+                   "SELECT key, value FROM corsd_meta WHERE key IN "
+                   "('format','version')",
+                   PGRES_TUPLES_OK, d);
+  if (!meta.ok()) return meta.status();
+  std::string format, version;
+  for (int i = 0; i < PQntuples(meta->get()); ++i) {
+    const std::string key = PQgetvalue(meta->get(), i, 0);
+    if (key == "format") format = PQgetvalue(meta->get(), i, 1);
+    if (key == "version") version = PQgetvalue(meta->get(), i, 1);
+  }
+  if (format != kPostgresFormat) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(d, " is not a corsd store: corsd_meta format is \"",
+                     format, "\", expected \"", kPostgresFormat, "\""));
+  }
+  int from = 0;
+  if (!absl::SimpleAtoi(version, &from) || from < 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        d, " has store format version \"", version,
+        "\"; expected a number from 1 to ", kPostgresFormatVersion));
+  }
+  if (from > kPostgresFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        d, " has store format version ", from,
+        "; this corsd reads versions 1 "
+        "to ",
+        kPostgresFormatVersion,
+        ". A newer corsd wrote it: upgrade this replica (replicas are "
+        "upgraded before they meet a store migrated by a newer release, "
+        "never after)"));
+  }
+  // Migrations, one per version, in order; all in this transaction.
+  for (int v = from; v < kPostgresFormatVersion; ++v) {
+    if (absl::Status s = MigratePostgresFrom(conn, v, d); !s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(d, ": migrating store format version ", v, " to ", v + 1,
+                       " failed, nothing changed: ", s.message()));
+    }
+  }
+  if (from != kPostgresFormatVersion) {
+    const std::string set =
+        absl::StrCat("UPDATE corsd_meta SET value='", kPostgresFormatVersion,
+                     "' WHERE key='version'");
+    if (auto r = Exec(conn, set.c_str(), PGRES_COMMAND_OK, d); !r.ok()) {
+      return r.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace corsd::store
