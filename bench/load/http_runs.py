@@ -194,6 +194,19 @@ def _open_loop_p50(h, tag, url, headers, rate, duration):
   return processes.median(times), len(times) / duration
 
 
+def _baseline_keys(keys, auth, base, name, ratio):
+  """<name>_qps and _qps_per_core (medians of `base`), and <ratio> = the
+  median of the per-round per-core ratios of `auth` over `base`, with its
+  _min and _max."""
+  keys[f"{name}_qps"] = processes.median([r["qps"] for r in base])
+  keys[f"{name}_qps_per_core"] = processes.median(
+      [r["qps_per_core"] for r in base])
+  ratios = [a["qps_per_core"] / b["qps_per_core"] for a, b in zip(auth, base)]
+  keys[ratio] = processes.median(ratios)
+  keys[ratio + "_min"] = min(ratios)
+  keys[ratio + "_max"] = max(ratios)
+
+
 def run(h, corsd, origins, tenants):
   log = h.log
   plan = h.plan
@@ -239,21 +252,9 @@ def run(h, corsd, origins, tenants):
     keys["http_auth_qps_per_core"] = med([r["qps_per_core"] for r in auth])
     keys["http_auth_p99_us"] = med([r["p99_us"] for r in auth])
     keys["http_auth_server_cpu"] = med([r["server_cpu"] for r in auth])
-    keys["http_null_qps"] = med([r["qps"] for r in base])
-    keys["http_null_qps_per_core"] = med([r["qps_per_core"] for r in base])
-    ratios = [a["qps_per_core"] / b["qps_per_core"]
-              for a, b in zip(auth, base)]
-    keys["http_auth_over_null"] = med(ratios)
-    keys["http_auth_over_null_min"] = min(ratios)
-    keys["http_auth_over_null_max"] = max(ratios)
+    _baseline_keys(keys, auth, base, "http_null", "http_auth_over_null")
     if nginx:
-      keys["nginx_null_qps"] = med([r["qps"] for r in ngx])
-      keys["nginx_null_qps_per_core"] = med([r["qps_per_core"] for r in ngx])
-      ratios = [a["qps_per_core"] / b["qps_per_core"]
-                for a, b in zip(auth, ngx)]
-      keys["http_auth_over_nginx"] = med(ratios)
-      keys["http_auth_over_nginx_min"] = min(ratios)
-      keys["http_auth_over_nginx_max"] = max(ratios)
+      _baseline_keys(keys, auth, ngx, "nginx_null", "http_auth_over_nginx")
     else:
       keys["nginx_skipped"] = 1
 
