@@ -242,6 +242,11 @@ int Main(int argc, char** argv) {
       bytes += v.size();
       return absl::OkStatus();
     }
+    absl::Status OnDomain(absl::string_view, absl::string_view,
+                          absl::string_view r) override {
+      bytes += r.size();
+      return absl::OkStatus();
+    }
     uint64_t bytes = 0;
   } count;
   auto raw = Open(f);

@@ -85,6 +85,13 @@ class TableLoader final : public LoadSink {
     return absl::OkStatus();
   }
 
+  absl::Status OnDomain(absl::string_view tenant, absl::string_view host,
+                        absl::string_view record) override {
+    domains.push_back(
+        {{std::string(tenant), std::string(host)}, std::string(record)});
+    return absl::OkStatus();
+  }
+
   // Loads what is left and waits for every BulkLoad.
   absl::Status Finish() {
     if (absl::Status s = Hand(); !s.ok()) return s;
@@ -93,6 +100,9 @@ class TableLoader final : public LoadSink {
   }
 
   std::vector<PreparedTenant> tenants;
+  // Custom domain records ((tenant, host), serialized CustomDomain).
+  std::vector<std::pair<std::pair<std::string, std::string>, std::string>>
+      domains;
 
  private:
   // Waits for the previous chunk, then starts loading the current one.
@@ -134,10 +144,15 @@ class TableLoader final : public LoadSink {
 
 absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
     std::unique_ptr<Store> store, table::EpochManager* epochs,
-    table::OriginTable* table, policy::PolicyRegistry* registry) {
+    table::OriginTable* table, policy::PolicyRegistry* registry,
+    CatalogOptions options) {
+  if (absl::Status s = domain::ValidateLifecycleConfig(options.lifecycle);
+      !s.ok()) {
+    return s;
+  }
   const bool shared = store->Shared();
-  auto catalog =
-      std::make_unique<CatalogImpl>(std::move(store), epochs, table, registry);
+  auto catalog = std::make_unique<CatalogImpl>(std::move(store), epochs, table,
+                                               registry, std::move(options));
   if (absl::Status s = catalog->LoadAll(); !s.ok()) return s;
   if (shared) catalog->StartFollower();
   return std::unique_ptr<Catalog>(std::move(catalog));
@@ -145,11 +160,14 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(
 
 CatalogImpl::CatalogImpl(std::unique_ptr<Store> store,
                          table::EpochManager* epochs, table::OriginTable* table,
-                         policy::PolicyRegistry* registry)
+                         policy::PolicyRegistry* registry,
+                         CatalogOptions options)
     : store_(std::move(store)),
       epochs_(epochs),
       table_(table),
-      registry_(registry) {}
+      registry_(registry),
+      options_(std::move(options)),
+      domain_index_(epochs) {}
 
 CatalogImpl::~CatalogImpl() {
   stop_.Notify();
@@ -187,6 +205,9 @@ absl::Status CatalogImpl::LoadAll() {
           "tenant \"", t.id, "\" cannot be registered: ", s.message()));
     }
     PutTenantStateLocked(t.id, t);
+  }
+  if (absl::Status s = LoadDomainsLocked(std::move(loader.domains)); !s.ok()) {
+    return s;
   }
   applied_revision_.store(*revision, std::memory_order_release);
   caught_up_at_ms_.store(SteadyMillis(), std::memory_order_relaxed);
@@ -427,6 +448,9 @@ std::vector<table::Op> CatalogImpl::TableOps(const Batch& batch) {
         ops.push_back({TableKind(m.kind, m.type == Mutation::Type::kAddEntry),
                        m.tenant, m.value});
         break;
+      case Mutation::Type::kPutDomain:
+      case Mutation::Type::kRemoveDomain:
+        break;  // not the table's: ApplyDomainLocked
     }
   }
   return ops;
@@ -458,6 +482,11 @@ table::ApplyResult CatalogImpl::ApplyLocked(
   for (const Mutation& m : batch) {
     if (m.type == Mutation::Type::kDeleteTenant) {
       EraseTenantStateLocked(m.tenant);
+    }
+    if (m.type == Mutation::Type::kDeleteTenant ||
+        m.type == Mutation::Type::kPutDomain ||
+        m.type == Mutation::Type::kRemoveDomain) {
+      ApplyDomainLocked(m);
     }
   }
   for (table::TenantId id : removed_ids) {

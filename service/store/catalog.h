@@ -29,14 +29,19 @@
 #define CORSD_SERVICE_STORE_CATALOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "corsd/v1/admin.pb.h"
+#include "service/domain/domain_index.h"
+#include "service/domain/domain_lifecycle.h"
+#include "service/domain/proof.h"
 #include "service/store/store.h"
 #include "service/table/epoch.h"
 #include "service/table/origin_table.h"
@@ -59,6 +64,34 @@ inline constexpr size_t kMaxListedErrors = 1000;    // BatchErrors.errors
 inline constexpr size_t kExportChunkItems = 10000;  // ExportChunk items
 // A follower further behind than this is not ready (health NOT_SERVING).
 inline constexpr uint64_t kMaxLagMillis = 1000;
+
+// Custom domains a tenant may hold (AddDomain refuses more).
+inline constexpr size_t kDefaultMaxDomainsPerTenant = 1000;
+
+// What the Catalog needs beyond the store and the core objects.
+struct CatalogOptions {
+  // Lifecycle timings and the DNS challenge prefix (domain_lifecycle.h).
+  domain::LifecycleConfig lifecycle;
+  // The port the HTTP proof fetches from (80 in production), for the
+  // instructions shown to customers.
+  int http_proof_port = 80;
+  size_t max_domains_per_tenant = kDefaultMaxDomainsPerTenant;
+  // Wall clock, unix milliseconds (tests pass their own).
+  std::function<int64_t()> now_ms;
+};
+
+// Counts of custom domains by state (index: corsd.v1.DomainState number).
+struct DomainCounts {
+  uint64_t by_state[6] = {0, 0, 0, 0, 0, 0};
+};
+
+// A domain the verifier should attempt now.
+struct DueDomain {
+  std::string tenant;
+  std::string host;
+  std::string token;
+  corsd::v1::DomainMethod method = corsd::v1::DOMAIN_METHOD_UNSPECIFIED;
+};
 
 // Returns the BatchErrors carried by `status` (empty when there is none).
 corsd::v1::BatchErrors GetBatchErrors(const absl::Status& status);
@@ -91,9 +124,11 @@ class Catalog {
   // empty and are written only through the Catalog from now on.
   // Errors: the store's Load errors; DataLoss when a stored policy or entry
   // does not validate (the store is refused, nothing half-served).
+  // InvalidArgument when options.lifecycle does not validate.
   static absl::StatusOr<std::unique_ptr<Catalog>> Open(
       std::unique_ptr<Store> store, table::EpochManager* epochs,
-      table::OriginTable* table, policy::PolicyRegistry* registry);
+      table::OriginTable* table, policy::PolicyRegistry* registry,
+      CatalogOptions options = {});
 
   // Stops the follower (if any); the table and registry keep their state.
   virtual ~Catalog() = default;
@@ -134,6 +169,63 @@ class Catalog {
   // and lists the tenants that own it exactly or by wildcard, sorted.
   virtual absl::StatusOr<corsd::v1::LookupOriginResponse> LookupOrigin(
       const corsd::v1::LookupOriginRequest& request) = 0;
+
+  // ---- Custom domains (catalog_domains.cc) ----
+  // A domain's record is keyed by (tenant, host); a host is held (verified,
+  // or failing with its grants still in place) by at most one tenant. A
+  // verified domain grants its tenant: routing (the host becomes an API
+  // host of the tenant, unless it is a wildcard or already one) and, when
+  // the tenant's policy sets custom_domain_origins, the origin
+  // "https://<host>" (wildcards: "https://*.<parent>"). Grants are entries
+  // written in the same batch as the state change that makes them, and
+  // removed with the suspension or removal; the record remembers which it
+  // added (granted_api_host, granted_origin), so entries the operator wrote
+  // are never removed by a domain. Every refusal is InvalidArgument with
+  // BatchErrors (field "tenant", "host" or "method") unless noted.
+
+  // Adds a domain: validates the host (domain_name.h), issues a token and
+  // stores it PENDING (due at once), or VERIFIED with its grants for
+  // DOMAIN_METHOD_OPERATOR. Idempotent: adding a domain the tenant has
+  // returns it unchanged (a REMOVED one is re-issued with a fresh token).
+  // Refused: unknown tenant (NotFound); more than max_domains_per_tenant;
+  // a wildcard whose parent is not a verified domain of the tenant;
+  // OPERATOR for a host another tenant holds (the message does not name
+  // it). A DNS or HTTP claim of a held host is accepted: the proof moves it.
+  virtual absl::StatusOr<corsd::v1::DomainInfo> AddDomain(
+      const corsd::v1::AddDomainRequest& request) = 0;
+  // NotFound when the tenant has no such domain.
+  virtual absl::StatusOr<corsd::v1::DomainInfo> GetDomain(
+      const corsd::v1::DomainRequest& request) = 0;
+  // Sorted by (tenant, host); pages as ListTenants.
+  virtual absl::StatusOr<corsd::v1::ListDomainsResponse> ListDomains(
+      const corsd::v1::ListDomainsRequest& request) = 0;
+  // Removes the record and the entries it granted. NotFound when absent.
+  virtual absl::StatusOr<corsd::v1::RemoveDomainResponse> RemoveDomain(
+      const corsd::v1::DomainRequest& request) = 0;
+
+  // Verifier side. Domains whose next attempt is due at `now_ms`, soonest
+  // first, at most `limit`, skipping those `skip` returns true for.
+  virtual std::vector<DueDomain> DueDomains(
+      int64_t now_ms, size_t limit,
+      const std::function<bool(const DueDomain&)>& skip) = 0;
+  // Records one attempt's result for the domain holding `token` and writes
+  // the state it leads to (AfterAttempt), its grants, and, when the proof
+  // moves a host from another tenant, that tenant's record (REMOVED) and
+  // entries for the host, all in one batch. `jitter01` in [0, 1) spreads
+  // retries. Returns the new record. FailedPrecondition when the domain
+  // was removed or re-issued meanwhile (the result is dropped); the write
+  // path's errors otherwise.
+  virtual absl::StatusOr<corsd::v1::CustomDomain> RecordAttempt(
+      const DueDomain& domain, const domain::ProofResult& result,
+      double jitter01) = 0;
+  // The store lease for verifying `host` (Store::TryLease).
+  virtual absl::StatusOr<std::unique_ptr<Store::Lease>> TryLeaseDomain(
+      absl::string_view host) = 0;
+  // The hosts /ask approves (verified domains); lock-free reads.
+  virtual const domain::DomainIndex& domain_index() const = 0;
+  virtual DomainCounts CountDomains() const = 0;
+  // The options the Catalog was opened with.
+  virtual const CatalogOptions& options() const = 0;
 
   // False while a shared-store follower is disconnected or more than
   // kMaxLagMillis behind; true otherwise (an opened Catalog has loaded).

@@ -14,6 +14,12 @@
 //   * applied_revision_ is written under mu_ (release: a reader of the
 //     revision then sees the state it names in tenants_ once it takes mu_)
 //     and read anywhere (acquire).
+//   * Custom domains: domains_ (by tenant, host), holders_ (host -> tenants
+//     with a record) and due_ (next attempt) are guarded by mu_ and change
+//     only in the apply path (ApplyDomainLocked), so every replica derives
+//     them from the same batches. domain_index_ (lock-free for /ask) is
+//     written there too, under mu_, and holds exactly the hosts with a
+//     VERIFIED record.
 //   * The follower state (connected_, caught_up_at_ms_) is written by the
 //     follower thread only and read by health (relaxed: independent flags,
 //     a stale read only delays a health transition by one poll).
@@ -24,10 +30,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/strings/string_view.h"
@@ -42,7 +51,8 @@ namespace corsd::store {
 class CatalogImpl final : public Catalog {
  public:
   CatalogImpl(std::unique_ptr<Store> store, table::EpochManager* epochs,
-              table::OriginTable* table, policy::PolicyRegistry* registry);
+              table::OriginTable* table, policy::PolicyRegistry* registry,
+              CatalogOptions options);
   ~CatalogImpl() override;
 
   // Loads the store into the table and registry (Catalog::Open).
@@ -68,6 +78,27 @@ class CatalogImpl final : public Catalog {
   corsd::v1::StatsResponse Stats() override;
   absl::StatusOr<corsd::v1::LookupOriginResponse> LookupOrigin(
       const corsd::v1::LookupOriginRequest& request) override;
+  absl::StatusOr<corsd::v1::DomainInfo> AddDomain(
+      const corsd::v1::AddDomainRequest& request) override;
+  absl::StatusOr<corsd::v1::DomainInfo> GetDomain(
+      const corsd::v1::DomainRequest& request) override;
+  absl::StatusOr<corsd::v1::ListDomainsResponse> ListDomains(
+      const corsd::v1::ListDomainsRequest& request) override;
+  absl::StatusOr<corsd::v1::RemoveDomainResponse> RemoveDomain(
+      const corsd::v1::DomainRequest& request) override;
+  std::vector<DueDomain> DueDomains(
+      int64_t now_ms, size_t limit,
+      const std::function<bool(const DueDomain&)>& skip) override;
+  absl::StatusOr<corsd::v1::CustomDomain> RecordAttempt(
+      const DueDomain& domain, const domain::ProofResult& result,
+      double jitter01) override;
+  absl::StatusOr<std::unique_ptr<Store::Lease>> TryLeaseDomain(
+      absl::string_view host) override;
+  const domain::DomainIndex& domain_index() const override {
+    return domain_index_;
+  }
+  DomainCounts CountDomains() const override;
+  const CatalogOptions& options() const override { return options_; }
   bool Ready() const override;
   std::string NotReadyReason() const override;
   uint64_t LagMillis() const override;
@@ -142,6 +173,45 @@ class CatalogImpl final : public Catalog {
   // The owner of API host `host` in the table ("" if none).
   std::string ApiHostOwner(absl::string_view host) const;
 
+  // ---- Custom domains (catalog_domains.cc) ----
+  using DomainKey = std::pair<std::string, std::string>;  // tenant, host
+  // Loads stored domain records (LoadAll), DataLoss when one does not parse.
+  absl::Status LoadDomainsLocked(
+      std::vector<std::pair<DomainKey, std::string>> records)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The apply path of kPutDomain / kRemoveDomain, and of kDeleteTenant for
+  // the tenant's domains; refreshes the index for the hosts touched.
+  void ApplyDomainLocked(const Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PutDomainStateLocked(corsd::v1::CustomDomain record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseDomainStateLocked(const DomainKey& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Commits the batch `build` makes from the current state (called again
+  // after catching up when another replica wrote first) and applies it.
+  // Returns the revision.
+  absl::StatusOr<uint64_t> CommitBuiltLocked(
+      absl::string_view what,
+      const std::function<absl::StatusOr<Batch>()>& build)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends to `batch` the record `next` (replacing `prev`, null for a new
+  // one) with its grants brought in line with GrantsActive(next): entries
+  // added or removed, flags set on `next`. Also the takeover: when `next`
+  // is active and another tenant holds the host, that tenant's record
+  // becomes REMOVED and its entries for the host go.
+  void AppendDomainWriteLocked(corsd::v1::CustomDomain next, Batch* batch,
+                               int64_t now_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The tenant other than `tenant` holding `host` (grants active, or API
+  // host in the table), "" if none.
+  std::string OtherHolderLocked(absl::string_view tenant,
+                                absl::string_view host) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Does `tenant` have the exact origin or wildcard entry `value`?
+  bool HasEntryLocked(absl::string_view tenant, EntryKind kind,
+                      absl::string_view value) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int64_t NowMs() const;
+
   const std::unique_ptr<Store> store_;
   table::EpochManager* const epochs_;
   table::OriginTable* const table_;
@@ -156,6 +226,16 @@ class CatalogImpl final : public Catalog {
   // which hold mu_ when they draw from it.
   absl::BitGen jitter_;
   std::atomic<uint64_t> applied_revision_{0};
+
+  const CatalogOptions options_;
+  absl::btree_map<DomainKey, corsd::v1::CustomDomain> domains_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::btree_set<std::string>> holders_
+      ABSL_GUARDED_BY(mu_);
+  absl::btree_set<std::tuple<int64_t, std::string, std::string>> due_
+      ABSL_GUARDED_BY(mu_);
+  DomainCounts domain_counts_ ABSL_GUARDED_BY(mu_);
+  domain::DomainIndex domain_index_;
 
   // Follower (shared stores only).
   std::thread follower_;

@@ -11,25 +11,43 @@ using postgres_internal::Exec;
 using postgres_internal::PgError;
 using postgres_internal::Result;
 
+// The schema of a new store (the current version). CREATE TABLE without
+// IF NOT EXISTS: a database holding some corsd_ tables but no corsd_meta is
+// refused by the error rather than half-adopted.
 const char kSchema[] =
-    "CREATE TABLE IF NOT EXISTS corsd_meta(key text PRIMARY KEY, "
-    "  value text NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS corsd_tenants(id text COLLATE \"C\" PRIMARY "
-    "  KEY, policy bytea NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS corsd_entries(tenant text COLLATE \"C\" NOT "
-    "  NULL, kind smallint NOT NULL, value text COLLATE \"C\" NOT NULL, "
+    "CREATE TABLE corsd_meta(key text PRIMARY KEY, value text NOT NULL);"
+    "CREATE TABLE corsd_tenants(id text COLLATE \"C\" PRIMARY KEY, "
+    "  policy bytea NOT NULL);"
+    "CREATE TABLE corsd_entries(tenant text COLLATE \"C\" NOT NULL, "
+    "  kind smallint NOT NULL, value text COLLATE \"C\" NOT NULL, "
     "  PRIMARY KEY(tenant, kind, value));"
-    "CREATE TABLE IF NOT EXISTS corsd_changes(revision bigint PRIMARY KEY, "
+    "CREATE TABLE corsd_changes(revision bigint PRIMARY KEY, "
     "  batch bytea NOT NULL);";
+// Added by format version 3 (also part of a new store's schema).
+const char kCreateDomains[] =
+    "CREATE TABLE corsd_domains(tenant text COLLATE \"C\" NOT NULL, "
+    "  host text COLLATE \"C\" NOT NULL, record bytea NOT NULL, "
+    "  PRIMARY KEY(tenant, host))";
+
+// Format 1 -> 2: no table changed (version 2 only fixed the number, which
+// had followed SQLite's); the caller writes the new version.
+absl::Status MigratePostgresV1ToV2(PGconn*, const std::string&) {
+  return absl::OkStatus();
+}
+
+// Format 2 -> 3: the custom domains table.
+absl::Status MigratePostgresV2ToV3(PGconn* conn, const std::string& d) {
+  return Exec(conn, kCreateDomains, PGRES_COMMAND_OK, d).status();
+}
 
 // The migration from format version `from` to from + 1, inside Open's
-// transaction (under the advisory lock). Each step is small and named here.
+// transaction (under the advisory lock). Each step is small and named above.
 absl::Status MigratePostgresFrom(PGconn* conn, int from, const std::string& d) {
   switch (from) {
     case 1:
-      // 1 -> 2: no table changed (version 2 only fixed the number, which
-      // had followed SQLite's); the caller writes the new version.
-      return absl::OkStatus();
+      return MigratePostgresV1ToV2(conn, d);
+    case 2:
+      return MigratePostgresV2ToV3(conn, d);
     default:
       return absl::InternalError(
           absl::StrCat(d, ": no migration step from version ", from));
@@ -39,20 +57,25 @@ absl::Status MigratePostgresFrom(PGconn* conn, int from, const std::string& d) {
 }  // namespace
 
 absl::Status PreparePostgresFormat(PGconn* conn, const std::string& d) {
-  for (const char* sql :
-       {"SELECT pg_advisory_xact_lock(1668248179)", kSchema}) {
-    Result r(PQexec(conn, sql));
-    const ExecStatusType st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+  if (auto r = Exec(conn, "SELECT pg_advisory_xact_lock(1668248179)",
+                    PGRES_TUPLES_OK, d);
+      !r.ok()) {
+    return r.status();
+  }
+  auto exists = Exec(conn, "SELECT to_regclass('corsd_meta') IS NOT NULL",
+                     PGRES_TUPLES_OK, d);
+  if (!exists.ok()) return exists.status();
+  if (std::string(PQgetvalue(exists->get(), 0, 0)) != "t") {
+    // A new store: the whole current schema and its seed.
+    const std::string create = absl::StrCat(
+        kSchema, kCreateDomains, ";",
+        "INSERT INTO corsd_meta VALUES('format','", kPostgresFormat,
+        "'),('version','", kPostgresFormatVersion, "'),('revision','0')");
+    Result r(PQexec(conn, create.c_str()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
       return PgError(conn, "creating the schema", d);
     }
-  }
-  const std::string seed =
-      absl::StrCat("INSERT INTO corsd_meta VALUES('format','", kPostgresFormat,
-                   "'),('version','", kPostgresFormatVersion,
-                   "'),('revision','0') ON CONFLICT (key) DO NOTHING");
-  if (auto r = Exec(conn, seed.c_str(), PGRES_COMMAND_OK, d); !r.ok()) {
-    return r.status();
+    return absl::OkStatus();
   }
   auto meta = Exec(conn,
                    "SELECT key, value FROM corsd_meta WHERE key IN "

@@ -6,6 +6,8 @@
 //   2  the same schema, written by the release whose PostgreSQL store wrongly
 //      carried SQLite's version number (2). Migration 1 -> 2 changes no
 //      table, only the version.
+//   3  corsd_domains (custom domains: tenant, host, serialized
+//      corsd.v1.CustomDomain). Migration 2 -> 3 creates it.
 //
 // Thread safety: runs on the caller's connection, inside its transaction.
 #ifndef CORSD_SERVICE_STORE_POSTGRES_FORMAT_H_
@@ -21,11 +23,13 @@
 namespace corsd::store {
 
 inline constexpr absl::string_view kPostgresFormat = "corsd-store";
-inline constexpr int kPostgresFormatVersion = 2;
+inline constexpr int kPostgresFormatVersion = 3;
 
 // Inside the caller's open transaction: takes the schema's advisory lock
 // (so one replica creates or migrates while the others wait), creates the
-// schema if absent, and brings corsd_meta to kPostgresFormatVersion, one
+// schema when there is no corsd_meta table, and otherwise reads corsd_meta
+// before writing anything: a foreign format or a newer version is refused
+// untouched; an older one is brought to kPostgresFormatVersion, one
 // migration step per version, in order. `description` names the store in
 // errors. Errors: FailedPrecondition when corsd_meta holds another format,
 // or a version that is not a number, or newer than this binary (naming both

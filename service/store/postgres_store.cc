@@ -103,9 +103,50 @@ PostgresStore::PostgresStore(std::string url, std::string description)
     : url_(std::move(url)),
       description_(std::move(description)),
       writer_(url_, description_, false),
-      follower_(url_, description_, true) {}
+      follower_(url_, description_, true),
+      leaser_(url_, description_, false) {}
 
 PostgresStore::~PostgresStore() = default;
+
+// Unlocks its advisory lock when destroyed (if the lease connection is
+// still the one that took it; a dropped connection released it already).
+class PostgresStore::AdvisoryLease final : public Store::Lease {
+ public:
+  AdvisoryLease(PostgresStore* store, std::string key, pg_conn* conn)
+      : store_(store), key_(std::move(key)), conn_(conn) {}
+  ~AdvisoryLease() override {
+    absl::MutexLock lock(&store_->lease_mu_);
+    auto conn = store_->leaser_.Get();
+    if (!conn.ok() || *conn != conn_) return;
+    const char* params[1] = {key_.c_str()};
+    Result r(PQexecParams(*conn, "SELECT pg_advisory_unlock(2, hashtext($1))",
+                          1, nullptr, params, nullptr, nullptr, 0));
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) store_->leaser_.Drop();
+  }
+
+ private:
+  PostgresStore* const store_;
+  const std::string key_;
+  pg_conn* const conn_;
+};
+
+absl::StatusOr<std::unique_ptr<Store::Lease>> PostgresStore::TryLease(
+    absl::string_view key) {
+  absl::MutexLock lock(&lease_mu_);
+  auto conn = leaser_.Get();
+  if (!conn.ok()) return conn.status();
+  const std::string k(key);
+  const char* params[1] = {k.c_str()};
+  Result r(PQexecParams(*conn, "SELECT pg_try_advisory_lock(2, hashtext($1))",
+                        1, nullptr, params, nullptr, nullptr, 0));
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+    absl::Status s = PgError(*conn, "taking a lease", description_);
+    leaser_.Drop();
+    return absl::UnavailableError(s.message());
+  }
+  if (std::string(PQgetvalue(r.get(), 0, 0)) != "t") return nullptr;
+  return std::make_unique<AdvisoryLease>(this, k, *conn);
+}
 
 absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     absl::string_view url) {
@@ -279,8 +320,32 @@ absl::Status PostgresStore::CommitLocked(PGconn* conn, const Batch& batch,
       if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
         return PgError(conn, "writing a tenant", d);
       }
+    } else if (m.type == Mutation::Type::kPutDomain) {
+      const char* dparams[3] = {m.tenant.c_str(), m.value.c_str(),
+                                m.data.data()};
+      const int dlengths[3] = {static_cast<int>(m.tenant.size()),
+                               static_cast<int>(m.value.size()),
+                               static_cast<int>(m.data.size())};
+      const int dformats[3] = {0, 0, 1};
+      Result r(PQexecParams(
+          conn,
+          "INSERT INTO corsd_domains VALUES($1, $2, $3) ON CONFLICT (tenant, "
+          "host) DO UPDATE SET record=excluded.record",
+          3, nullptr, dparams, dlengths, dformats, 0));
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        return PgError(conn, "writing a domain", d);
+      }
+    } else if (m.type == Mutation::Type::kRemoveDomain) {
+      const char* dparams[2] = {m.tenant.c_str(), m.value.c_str()};
+      Result r(PQexecParams(
+          conn, "DELETE FROM corsd_domains WHERE tenant=$1 AND host=$2", 2,
+          nullptr, dparams, nullptr, nullptr, 0));
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        return PgError(conn, "removing a domain", d);
+      }
     } else {
       for (const char* sql : {"DELETE FROM corsd_entries WHERE tenant=$1",
+                              "DELETE FROM corsd_domains WHERE tenant=$1",
                               "DELETE FROM corsd_tenants WHERE id=$1"}) {
         Result r(
             PQexecParams(conn, sql, 1, nullptr, params, lengths, formats, 0));
@@ -487,6 +552,24 @@ absl::StatusOr<uint64_t> PostgresStore::Load(LoadSink& sink) {
   }
   while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
   if (!failed.ok()) return failed;
+  Result domains(PQexecParams(
+      conn,
+      "SELECT tenant, host, record FROM corsd_domains ORDER BY tenant, "
+      "host",
+      0, nullptr, nullptr, nullptr, nullptr, 1));
+  if (PQresultStatus(domains.get()) != PGRES_TUPLES_OK) {
+    return PgError(conn, "reading domains", d);
+  }
+  for (int i = 0; i < PQntuples(domains.get()); ++i) {
+    auto field = [&](int col) {
+      return absl::string_view(PQgetvalue(domains.get(), i, col),
+                               PQgetlength(domains.get(), i, col));
+    };
+    if (absl::Status s = sink.OnDomain(field(0), field(1), field(2)); !s.ok()) {
+      return s;
+    }
+  }
+  domains.reset();
   PQclear(PQexec(conn, "COMMIT"));
   return revision;
 }

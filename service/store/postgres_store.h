@@ -70,8 +70,13 @@ class PostgresStore final : public Store {
   absl::StatusOr<std::vector<Change>> ChangesSince(uint64_t revision,
                                                    size_t limit) override;
   absl::Status WaitForChange(int timeout_ms) override;
+  // pg_try_advisory_lock(2, hashtext(key)) on the lease connection; a
+  // hash collision between two keys only makes them take turns.
+  absl::StatusOr<std::unique_ptr<Lease>> TryLease(
+      absl::string_view key) override;
 
  private:
+  class AdvisoryLease;
   // One libpq connection with reconnect-on-demand.
   class Connection {
    public:
@@ -104,6 +109,8 @@ class PostgresStore final : public Store {
   Connection writer_ ABSL_GUARDED_BY(write_mu_);
   absl::Mutex follow_mu_;
   Connection follower_ ABSL_GUARDED_BY(follow_mu_);
+  absl::Mutex lease_mu_;
+  Connection leaser_ ABSL_GUARDED_BY(lease_mu_);
 };
 
 }  // namespace corsd::store

@@ -201,6 +201,11 @@ TEST_F(Postgres, StoreCommitsLogsAndRefusesStaleWrites) {
       got.push_back(absl::StrCat(t, "/", EntryKindName(k), "/", v));
       return absl::OkStatus();
     }
+    absl::Status OnDomain(absl::string_view t, absl::string_view h,
+                          absl::string_view r) override {
+      got.push_back(absl::StrCat(t, "/domain/", h, "=", r));
+      return absl::OkStatus();
+    }
     std::vector<std::string> got;
   } sink;
   EXPECT_EQ(*(*store)->Load(sink), 1u);

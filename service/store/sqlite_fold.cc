@@ -37,12 +37,15 @@ absl::Status SqliteStore::WriteEntriesLocked(
                           static_cast<int>(m.value.size()), SQLITE_STATIC);
         break;
       case Mutation::Type::kDeleteTenant:
-        sqlite3_reset(delete_entries_);
-        BindText(delete_entries_, 1, m.tenant);
-        if (sqlite3_step(delete_entries_) != SQLITE_DONE) {
-          return StepError(db_, path_, "deleting a tenant's entries");
+        for (sqlite3_stmt* cascade : {delete_entries_, delete_domains_}) {
+          sqlite3_reset(cascade);
+          BindText(cascade, 1, m.tenant);
+          const int step = sqlite3_step(cascade);
+          sqlite3_reset(cascade);
+          if (step != SQLITE_DONE) {
+            return StepError(db_, path_, "deleting a tenant's entries");
+          }
         }
-        sqlite3_reset(delete_entries_);
         stmt = delete_tenant_;
         BindText(stmt, 1, m.tenant);
         break;
@@ -52,6 +55,18 @@ absl::Status SqliteStore::WriteEntriesLocked(
         BindText(stmt, 1, m.tenant);
         sqlite3_bind_int(stmt, 2, static_cast<int>(m.kind));
         BindText(stmt, 3, m.value);
+        break;
+      case Mutation::Type::kPutDomain:
+        stmt = put_domain_;
+        BindText(stmt, 1, m.tenant);
+        BindText(stmt, 2, m.value);
+        sqlite3_bind_blob(stmt, 3, m.data.data(),
+                          static_cast<int>(m.data.size()), SQLITE_STATIC);
+        break;
+      case Mutation::Type::kRemoveDomain:
+        stmt = remove_domain_;
+        BindText(stmt, 1, m.tenant);
+        BindText(stmt, 2, m.value);
         break;
     }
     const int rc = sqlite3_step(stmt);

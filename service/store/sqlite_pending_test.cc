@@ -257,7 +257,9 @@ TEST(SqlitePending, VersionOneStoreIsUpgraded) {
   auto store = SqliteStore::Open(dir.path(), Manual());
   ASSERT_TRUE(store.ok()) << store.status();
   Peek peek(DbPath(dir));
-  EXPECT_EQ(peek.Count("SELECT value FROM meta WHERE key='version'"), 2);
+  EXPECT_EQ(peek.Count("SELECT value FROM meta WHERE key='version'"),
+            kSqliteFormatVersion);
+  EXPECT_EQ(peek.Count("SELECT count(*) FROM domains"), 0);
   EXPECT_EQ(peek.Count("SELECT count(*) FROM pending"), 0);
   ASSERT_TRUE((*store)->Commit(Adds("t", 0, 10), 4).ok());
   Collect c;

@@ -48,7 +48,41 @@ absl::Status CheckHeader(const std::string& path) {
   return absl::OkStatus();
 }
 
-// Creates the schema in an empty database, or checks an existing one.
+// The tables each format version added (the create statements of a new
+// store use the same text).
+constexpr char kCreatePending[] =
+    "CREATE TABLE pending(revision INTEGER PRIMARY KEY, batch BLOB NOT NULL);";
+constexpr char kCreateDomains[] =
+    "CREATE TABLE domains(tenant TEXT NOT NULL, host TEXT NOT NULL, "
+    "record BLOB NOT NULL, PRIMARY KEY(tenant, host)) WITHOUT ROWID;";
+
+// Format 1 -> 2: the pending table (large batches committed as one row and
+// folded into entries in the background). Nothing else changed.
+absl::Status MigrateSqliteV1ToV2(sqlite3* db, const std::string& path) {
+  return Exec(db, path, kCreatePending);
+}
+
+// Format 2 -> 3: the domains table (custom domains and their lifecycle).
+absl::Status MigrateSqliteV2ToV3(sqlite3* db, const std::string& path) {
+  return Exec(db, path, kCreateDomains);
+}
+
+// The step from format version `from` to from + 1, inside the caller's
+// transaction.
+absl::Status MigrateSqliteFrom(sqlite3* db, const std::string& path, int from) {
+  switch (from) {
+    case 1:
+      return MigrateSqliteV1ToV2(db, path);
+    case 2:
+      return MigrateSqliteV2ToV3(db, path);
+    default:
+      return absl::InternalError(
+          absl::StrCat("no migration step from version ", from));
+  }
+}
+
+// Creates the schema in an empty database, or checks an existing one and
+// migrates an older format forward.
 absl::Status InitSchema(sqlite3* db, const std::string& path) {
   sqlite3_stmt* stmt = nullptr;
   // Does the database have any table at all?
@@ -70,10 +104,8 @@ absl::Status InitSchema(sqlite3* db, const std::string& path) {
         "CREATE TABLE tenants(id TEXT PRIMARY KEY, policy BLOB NOT NULL) "
         "WITHOUT ROWID;"
         "CREATE TABLE entries(tenant TEXT NOT NULL, kind INTEGER NOT NULL, "
-        "value TEXT NOT NULL, PRIMARY KEY(tenant, kind, value)) WITHOUT ROWID;"
-        "CREATE TABLE pending(revision INTEGER PRIMARY KEY, batch BLOB NOT "
-        "NULL);"
-        "INSERT INTO meta VALUES('format','",
+        "value TEXT NOT NULL, PRIMARY KEY(tenant, kind, value)) WITHOUT ROWID;",
+        kCreatePending, kCreateDomains, "INSERT INTO meta VALUES('format','",
         kSqliteFormat, "'),('version',", kSqliteFormatVersion,
         "),('revision',0);"
         "COMMIT;");
@@ -107,22 +139,35 @@ absl::Status InitSchema(sqlite3* db, const std::string& path) {
         absl::StrCat(path, " is not a corsd store: meta format is \"", format,
                      "\", expected \"", kSqliteFormat, "\""));
   }
-  if (version == 1) {
-    // Version 1 had no pending table; nothing else differs.
-    return Exec(db, path,
-                "BEGIN IMMEDIATE;"
-                "CREATE TABLE pending(revision INTEGER PRIMARY KEY, batch BLOB "
-                "NOT NULL);"
-                "UPDATE meta SET value=2 WHERE key='version';"
-                "COMMIT;");
-  }
-  if (version != kSqliteFormatVersion) {
+  if (version < 1 || version > kSqliteFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
-        path, " has store format version ", version, "; this corsd reads only ",
-        kSqliteFormatVersion,
-        version > kSqliteFormatVersion ? " (written by a newer corsd)" : ""));
+        path, " has store format version ", version,
+        "; this corsd reads versions 1 to ", kSqliteFormatVersion,
+        version > kSqliteFormatVersion
+            ? ". A newer corsd wrote it: run that release (or newer) on it; "
+              "the file was not changed"
+            : ""));
   }
-  return absl::OkStatus();
+  if (version == kSqliteFormatVersion) return absl::OkStatus();
+  // Older: every step from `version` on, and the new version number, in one
+  // transaction (a crash leaves the file wholly old or wholly new).
+  if (absl::Status s = Exec(db, path, "BEGIN IMMEDIATE"); !s.ok()) return s;
+  for (int from = static_cast<int>(version); from < kSqliteFormatVersion;
+       ++from) {
+    if (absl::Status s = MigrateSqliteFrom(db, path, from); !s.ok()) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": migrating store format version ", from, " to ",
+                       from + 1, " failed, nothing changed: ", s.message()));
+    }
+  }
+  const std::string set = absl::StrCat(
+      "UPDATE meta SET value=", kSqliteFormatVersion, " WHERE key='version'");
+  if (absl::Status s = Exec(db, path, set.c_str()); !s.ok()) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  }
+  return Exec(db, path, "COMMIT");
 }
 
 absl::StatusOr<sqlite3*> OpenConnection(const std::string& path, int flags) {
@@ -160,7 +205,8 @@ SqliteStore::~SqliteStore() {
   for (sqlite3_stmt* s :
        {put_tenant_, delete_tenant_, delete_entries_, add_entry_, remove_entry_,
         get_revision_, set_revision_, add_pending_, oldest_pending_,
-        delete_pending_, count_pending_}) {
+        delete_pending_, count_pending_, put_domain_, remove_domain_,
+        delete_domains_}) {
     sqlite3_finalize(s);
   }
   sqlite3_close(db_);
@@ -250,6 +296,11 @@ absl::Status SqliteStore::Prepare() {
        "SELECT revision, batch FROM pending ORDER BY revision LIMIT 1"},
       {&delete_pending_, "DELETE FROM pending WHERE revision=?1"},
       {&count_pending_, "SELECT count(*) FROM pending"},
+      {&put_domain_,
+       "INSERT INTO domains(tenant, host, record) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(tenant, host) DO UPDATE SET record=excluded.record"},
+      {&remove_domain_, "DELETE FROM domains WHERE tenant=?1 AND host=?2"},
+      {&delete_domains_, "DELETE FROM domains WHERE tenant=?1"},
   };
   for (const auto& s : statements) {
     *s.stmt = PrepareOrNull(db_, s.sql);
@@ -330,7 +381,7 @@ absl::StatusOr<uint64_t> SqliteStore::Commit(const Batch& batch,
     std::vector<MutationView> order;
     order.reserve(batch.size());
     for (const Mutation& m : batch) {
-      order.push_back({m.type, m.kind, m.tenant, m.value});
+      order.push_back({m.type, m.kind, m.tenant, m.value, m.data});
     }
     SortForWriting(&order);
     if (absl::Status s = WriteEntriesLocked(order, 0, order.size()); !s.ok()) {
@@ -429,6 +480,22 @@ absl::StatusOr<uint64_t> SqliteStore::Load(LoadSink& sink) {
     }
   }
   if (rc != SQLITE_DONE) return StepError(db, path_, "reading entries");
+  sqlite3_finalize(stmt);
+  stmt = nullptr;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT tenant, host, record FROM domains "
+                         "ORDER BY tenant, host",
+                         -1, &stmt, nullptr) != SQLITE_OK) {
+    return StepError(db, path_, "reading domains");
+  }
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (absl::Status s = sink.OnDomain(ColumnView(stmt, 0), ColumnView(stmt, 1),
+                                       ColumnView(stmt, 2));
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (rc != SQLITE_DONE) return StepError(db, path_, "reading domains");
   return revision;
 }
 

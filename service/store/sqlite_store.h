@@ -53,9 +53,10 @@ struct sqlite3_stmt;
 
 namespace corsd::store {
 
-// The format name and version this build reads and writes.
+// The format name and version this build reads and writes (README.md has
+// the history: 1 tenants+entries, 2 +pending, 3 +domains).
 inline constexpr absl::string_view kSqliteFormat = "corsd-store";
-inline constexpr int kSqliteFormatVersion = 2;
+inline constexpr int kSqliteFormatVersion = 3;
 // The file name inside the data dir.
 inline constexpr absl::string_view kSqliteFileName = "corsd.db";
 
@@ -158,6 +159,9 @@ class SqliteStore final : public Store {
   sqlite3_stmt* oldest_pending_ ABSL_GUARDED_BY(mu_) = nullptr;
   sqlite3_stmt* delete_pending_ ABSL_GUARDED_BY(mu_) = nullptr;
   sqlite3_stmt* count_pending_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* put_domain_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* remove_domain_ ABSL_GUARDED_BY(mu_) = nullptr;
+  sqlite3_stmt* delete_domains_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace corsd::store

@@ -35,6 +35,10 @@ class CountBatches final : public LoadSink {
     ++tenants;
     return absl::OkStatus();
   }
+  absl::Status OnDomain(absl::string_view, absl::string_view,
+                        absl::string_view) override {
+    return absl::InternalError("the stress test writes no domains");
+  }
   absl::Status OnEntry(absl::string_view, EntryKind,
                        absl::string_view value) override {
     value.remove_prefix(std::string("https://b").size());

@@ -38,7 +38,9 @@ namespace {
 
 // Batch encoding, version 1:
 //   byte 0x01, varint count, then per mutation:
-//   byte type, byte kind, varint len, tenant bytes, varint len, value bytes.
+//   byte type, byte kind, varint len, tenant bytes, varint len, value bytes,
+//   and for kPutDomain only (type 5, added with custom domains; older
+//   batches never hold it): varint len, data bytes.
 constexpr char kBatchFormat = 0x01;
 
 void PutVarint(std::string* out, uint64_t v) {
@@ -77,7 +79,9 @@ size_t EncodedSizeBound(const Batch& batch) {
   // Format byte + count varint; per mutation type, kind and two length
   // varints (store.h).
   size_t size = 16;
-  for (const Mutation& m : batch) size += m.tenant.size() + m.value.size() + 8;
+  for (const Mutation& m : batch) {
+    size += m.tenant.size() + m.value.size() + m.data.size() + 12;
+  }
   return size;
 }
 
@@ -93,6 +97,10 @@ std::string EncodeBatch(const Batch& batch) {
     out.append(m.tenant);
     PutVarint(&out, m.value.size());
     out.append(m.value);
+    if (m.type == Mutation::Type::kPutDomain) {
+      PutVarint(&out, m.data.size());
+      out.append(m.data);
+    }
   }
   return out;
 }
@@ -118,12 +126,15 @@ absl::StatusOr<std::vector<MutationView>> DecodeBatchViews(
     const uint8_t type = static_cast<uint8_t>(in[0]);
     const uint8_t kind = static_cast<uint8_t>(in[1]);
     in.remove_prefix(2);
-    if (type < 1 || type > 4) return corrupt("unknown mutation type");
+    if (type < 1 || type > 6) return corrupt("unknown mutation type");
     if (kind < 1 || kind > 3) return corrupt("unknown entry kind");
     m.type = static_cast<Mutation::Type>(type);
     m.kind = static_cast<EntryKind>(kind);
     if (!GetView(&in, &m.tenant) || !GetView(&in, &m.value)) {
       return corrupt("truncated string");
+    }
+    if (m.type == Mutation::Type::kPutDomain && !GetView(&in, &m.data)) {
+      return corrupt("truncated domain record");
     }
   }
   if (!in.empty()) return corrupt("trailing bytes");
@@ -136,10 +147,15 @@ absl::StatusOr<Batch> DecodeBatch(absl::string_view bytes) {
   Batch batch;
   batch.reserve(views->size());
   for (const MutationView& v : *views) {
-    batch.push_back(
-        {v.type, v.kind, std::string(v.tenant), std::string(v.value)});
+    batch.push_back({v.type, v.kind, std::string(v.tenant),
+                     std::string(v.value), std::string(v.data)});
   }
   return batch;
+}
+
+absl::StatusOr<std::unique_ptr<Store::Lease>> Store::TryLease(
+    absl::string_view) {
+  return std::make_unique<Lease>();
 }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view store_url,

@@ -1,8 +1,9 @@
 // Store: the durable backend behind the Catalog. It keeps tenants (each with
-// its serialized corsd.v1.Policy) and their entries (origins, wildcards, API
-// hosts), commits a batch of mutations all-or-nothing and durably, loads
-// everything quickly at startup, and, for a store shared by several corsd
-// replicas, lists the batches committed since a revision.
+// its serialized corsd.v1.Policy), their entries (origins, wildcards, API
+// hosts) and their custom domains (each a serialized corsd.v1.CustomDomain
+// keyed by tenant and host), commits a batch of mutations all-or-nothing and
+// durably, loads everything quickly at startup, and, for a store shared by
+// several corsd replicas, lists the batches committed since a revision.
 //
 // A Store does not validate: it stores what the Catalog validated. Values are
 // canonical, tenants referenced by entries exist, policies parse.
@@ -44,11 +45,16 @@ struct Mutation {
     kDeleteTenant = 2,  // delete tenant `tenant` and every entry it has
     kAddEntry = 3,      // add (`tenant`, `kind`, `value`); no-op if present
     kRemoveEntry = 4,   // remove it; no-op if absent
+    kPutDomain = 5,     // create or replace custom domain (`tenant`, `value`
+                        // = host); `data` is its serialized CustomDomain
+    kRemoveDomain = 6,  // remove custom domain (`tenant`, `value` = host);
+                        // no-op if absent
   };
   Type type = Type::kAddEntry;
   EntryKind kind = EntryKind::kOrigin;  // entry mutations only
   std::string tenant;
   std::string value;
+  std::string data;  // kPutDomain only
 
   friend bool operator==(const Mutation&, const Mutation&) = default;
 };
@@ -63,6 +69,7 @@ struct MutationView {
   EntryKind kind = EntryKind::kOrigin;
   absl::string_view tenant;
   absl::string_view value;
+  absl::string_view data;
 };
 
 // Encodes a batch to a compact, self-delimiting byte string (the change log
@@ -82,8 +89,10 @@ absl::StatusOr<std::vector<MutationView>> DecodeBatchViews(
 
 // Receives a snapshot from Store::Load: every tenant first (sorted by id),
 // then every entry (in an order each store documents; SQLite: sorted by
-// tenant, kind, value). The views are valid only during
-// the call. A non-OK status stops the load and is returned by Load.
+// tenant, kind, value), then every custom domain (sorted by tenant, host).
+// kDeleteTenant removes a tenant's domains with its entries. The views are
+// valid only during the call. A non-OK status stops the load and is returned by
+// Load.
 class LoadSink {
  public:
   virtual ~LoadSink() = default;
@@ -91,6 +100,10 @@ class LoadSink {
                                 absl::string_view policy_bytes) = 0;
   virtual absl::Status OnEntry(absl::string_view tenant, EntryKind kind,
                                absl::string_view value) = 0;
+  // `record` is the serialized corsd.v1.CustomDomain as written.
+  virtual absl::Status OnDomain(absl::string_view tenant,
+                                absl::string_view host,
+                                absl::string_view record) = 0;
 };
 
 // One committed batch of a shared store's change log.
@@ -143,6 +156,21 @@ class Store {
   // which the store reconnects on the next call). Embedded stores return
   // Unimplemented.
   virtual absl::Status WaitForChange(int timeout_ms) = 0;
+
+  // Held while this process works on something only one replica of a
+  // shared store should work on at a time (a custom domain's verification);
+  // released when destroyed. Must not outlive the Store.
+  class Lease {
+   public:
+    virtual ~Lease() = default;
+  };
+  // Takes the lease named `key` if no other process holds it: the lease, or
+  // nullptr when another replica holds it. The default (embedded stores,
+  // one process per store) always grants it. PostgreSQL: a session advisory
+  // lock on a connection of its own (released if that connection drops).
+  // Unavailable when the backend cannot be reached.
+  virtual absl::StatusOr<std::unique_ptr<Lease>> TryLease(
+      absl::string_view key);
 };
 
 // Opens the store named by corsd's --store flag:

@@ -159,10 +159,11 @@ TEST(SqliteStore, ForeignFileIsRefused) {
   EXPECT_EQ(first_line, "this is not a database, it is a text file");
 }
 
-void MakeSqlite(const std::string& path, const char* sql) {
+void MakeSqlite(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
 }
 
@@ -190,13 +191,19 @@ TEST(SqliteStore, OtherFormatIsRefused) {
 
 TEST(SqliteStore, NewerVersionIsRefused) {
   TempDir dir;
-  MakeSqlite(absl::StrCat(dir.path(), "/corsd.db"),
-             "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
-             "INSERT INTO meta VALUES('format','corsd-store'),"
-             "('version',3),('revision',7);");
+  const std::string path = absl::StrCat(dir.path(), "/corsd.db");
+  MakeSqlite(path, absl::StrCat("CREATE TABLE meta(key TEXT PRIMARY KEY, "
+                                "value);"
+                                "INSERT INTO meta VALUES('format','corsd-"
+                                "store'),('version',",
+                                kSqliteFormatVersion + 1, "),('revision',7);"));
   auto store = SqliteStore::Open(dir.path());
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("newer corsd"), std::string::npos)
+      << store.status();
+  EXPECT_NE(store.status().message().find(absl::StrCat(
+                "version ", kSqliteFormatVersion + 1, "; this corsd reads")),
+            std::string::npos)
       << store.status();
 }
 

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/origin/origin.h"
 #include "service/policy/policy_proto.h"
@@ -219,6 +221,35 @@ absl::Status CheckDevOrigin(const policy::Policy& policy,
     return policy::ValidateWildcardForTenant(policy, *wildcard);
   }
   return absl::OkStatus();
+}
+
+// Page tokens: "v1:" + the last item of the previous page, web-safe base64.
+std::string MakePageToken(absl::string_view last) {
+  return absl::WebSafeBase64Escape(absl::StrCat("v1:", last));
+}
+
+absl::StatusOr<std::string> ParsePageToken(absl::string_view token) {
+  std::string raw;
+  if (token.empty()) return raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) ||
+      !absl::StartsWith(raw, "v1:")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token \"", token.substr(0, 64),
+                     "\" is malformed; expected a next_page_token from a "
+                     "previous response"));
+  }
+  return raw.substr(3);
+}
+
+absl::StatusOr<uint32_t> PageSize(uint32_t requested, uint32_t default_size,
+                                  uint32_t max_size) {
+  if (requested == 0) return default_size;
+  if (requested > max_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size ", requested, " is too large; expected 1..",
+                     max_size, " (0 means ", default_size, ")"));
+  }
+  return requested;
 }
 
 }  // namespace corsd::store

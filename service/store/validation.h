@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "corsd/v1/admin.pb.h"
 #include "service/policy/policy.h"
@@ -84,6 +85,17 @@ bool PrepareOp(uint64_t index, const corsd::v1::EntryOp& op, PreparedOp* out,
 // R16 for one prepared add of an origin or wildcard under `policy`; OK for
 // API hosts and removals.
 absl::Status CheckDevOrigin(const policy::Policy& policy, const PreparedOp& op);
+
+// Page tokens of the listing calls: opaque to clients ("v1:" + the last
+// item of the previous page, web-safe base64).
+std::string MakePageToken(absl::string_view last);
+// The last item a token names ("" for an empty token). InvalidArgument
+// naming page_token when it is not one MakePageToken made.
+absl::StatusOr<std::string> ParsePageToken(absl::string_view token);
+// `requested`, or `default_size` for 0. InvalidArgument naming page_size
+// when above `max_size`.
+absl::StatusOr<uint32_t> PageSize(uint32_t requested, uint32_t default_size,
+                                  uint32_t max_size);
 
 }  // namespace corsd::store
 

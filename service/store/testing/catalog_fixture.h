@@ -50,7 +50,8 @@ class FailingStore final : public Store {
 
 // One node: table, registry and catalog over the SQLite store in `dir`.
 struct Node {
-  explicit Node(const std::string& dir, bool failing = false)
+  explicit Node(const std::string& dir, bool failing = false,
+                CatalogOptions options = {})
       : table(&epochs), registry(&epochs) {
     auto store = SqliteStore::Open(dir);
     EXPECT_TRUE(store.ok()) << store.status();
@@ -60,7 +61,8 @@ struct Node {
       failer = f.get();
       s = std::move(f);
     }
-    auto c = Catalog::Open(std::move(s), &epochs, &table, &registry);
+    auto c = Catalog::Open(std::move(s), &epochs, &table, &registry,
+                           std::move(options));
     EXPECT_TRUE(c.ok()) << c.status();
     if (c.ok()) catalog = *std::move(c);
   }

@@ -34,7 +34,7 @@ class TempDir {
 };
 
 // Collects a Load: tenants as "id=policy", entries as "tenant/kind/value",
-// in the order the store streams them.
+// domains as "tenant/host=record", in the order the store streams them.
 class Collect final : public LoadSink {
  public:
   absl::Status OnTenant(absl::string_view id,
@@ -48,9 +48,16 @@ class Collect final : public LoadSink {
         absl::StrCat(tenant, "/", EntryKindName(kind), "/", value));
     return absl::OkStatus();
   }
+  absl::Status OnDomain(absl::string_view tenant, absl::string_view host,
+                        absl::string_view record) override {
+    domains.push_back(absl::StrCat(tenant, "/", host, "=", record));
+    return absl::OkStatus();
+  }
 
   std::vector<std::string> tenants;
   std::vector<std::string> entries;
+  // "tenant/host=record bytes".
+  std::vector<std::string> domains;
 };
 
 }  // namespace corsd::store::testing
