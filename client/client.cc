@@ -188,6 +188,70 @@ absl::StatusOr<corsd::v1::LookupOriginResponse> AdminClient::LookupOrigin(
                            &corsd::v1::Admin::Stub::LookupOrigin, request);
 }
 
+namespace {
+
+corsd::v1::DomainRequest MakeDomainRequest(absl::string_view tenant,
+                                           absl::string_view host) {
+  corsd::v1::DomainRequest request;
+  request.set_tenant(std::string(tenant));
+  request.set_host(std::string(host));
+  return request;
+}
+
+}  // namespace
+
+absl::StatusOr<corsd::v1::DomainInfo> AdminClient::AddDomain(
+    const corsd::v1::AddDomainRequest& request) const {
+  return CallHelper::Unary(*this, "Admin.AddDomain",
+                           &corsd::v1::Admin::Stub::AddDomain, request);
+}
+
+absl::StatusOr<corsd::v1::DomainInfo> AdminClient::VerifyDomain(
+    absl::string_view tenant, absl::string_view host) const {
+  return CallHelper::Unary(*this, "Admin.VerifyDomain",
+                           &corsd::v1::Admin::Stub::VerifyDomain,
+                           MakeDomainRequest(tenant, host));
+}
+
+absl::StatusOr<corsd::v1::DomainInfo> AdminClient::GetDomain(
+    absl::string_view tenant, absl::string_view host) const {
+  return CallHelper::Unary(*this, "Admin.GetDomain",
+                           &corsd::v1::Admin::Stub::GetDomain,
+                           MakeDomainRequest(tenant, host));
+}
+
+absl::StatusOr<corsd::v1::ListDomainsResponse> AdminClient::ListDomains(
+    const corsd::v1::ListDomainsRequest& request) const {
+  return CallHelper::Unary(*this, "Admin.ListDomains",
+                           &corsd::v1::Admin::Stub::ListDomains, request);
+}
+
+absl::Status AdminClient::ForEachDomain(
+    absl::string_view tenant, corsd::v1::DomainState state,
+    absl::FunctionRef<void(const corsd::v1::CustomDomain&)> visit,
+    uint32_t page_size) const {
+  corsd::v1::ListDomainsRequest request;
+  request.set_tenant(std::string(tenant));
+  request.set_state(state);
+  request.set_page_size(page_size);
+  while (true) {
+    absl::StatusOr<corsd::v1::ListDomainsResponse> page = ListDomains(request);
+    if (!page.ok()) return page.status();
+    for (const corsd::v1::CustomDomain& domain : page->domains()) {
+      visit(domain);
+    }
+    if (page->next_page_token().empty()) return absl::OkStatus();
+    request.set_page_token(page->next_page_token());
+  }
+}
+
+absl::StatusOr<corsd::v1::RemoveDomainResponse> AdminClient::RemoveDomain(
+    absl::string_view tenant, absl::string_view host) const {
+  return CallHelper::Unary(*this, "Admin.RemoveDomain",
+                           &corsd::v1::Admin::Stub::RemoveDomain,
+                           MakeDomainRequest(tenant, host));
+}
+
 absl::Status AdminClient::Export(
     absl::FunctionRef<bool(const corsd::v1::ExportChunk&)> sink) const {
   std::unique_ptr<grpc::ClientContext> ctx = CallHelper::StreamContext(*this);

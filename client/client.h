@@ -99,6 +99,28 @@ class AdminClient {
   absl::StatusOr<corsd::v1::LookupOriginResponse> LookupOrigin(
       absl::string_view origin) const;
 
+  // Custom domains. AddDomain is idempotent (adding a domain the tenant has
+  // returns it unchanged, revision 0), so its retries are safe. RemoveDomain
+  // is not: a retry after a removal whose answer was lost is NotFound.
+  // VerifyDomain makes one proof attempt on the server before answering
+  // (DNS or HTTP: allow for the server's proof timeout in the deadline).
+  absl::StatusOr<corsd::v1::DomainInfo> AddDomain(
+      const corsd::v1::AddDomainRequest& request) const;
+  absl::StatusOr<corsd::v1::DomainInfo> VerifyDomain(
+      absl::string_view tenant, absl::string_view host) const;
+  absl::StatusOr<corsd::v1::DomainInfo> GetDomain(absl::string_view tenant,
+                                                  absl::string_view host) const;
+  absl::StatusOr<corsd::v1::ListDomainsResponse> ListDomains(
+      const corsd::v1::ListDomainsRequest& request) const;
+  // Every domain of `tenant` (empty: every tenant) in `state` (UNSPECIFIED:
+  // all), sorted by (tenant, host), following page tokens.
+  absl::Status ForEachDomain(
+      absl::string_view tenant, corsd::v1::DomainState state,
+      absl::FunctionRef<void(const corsd::v1::CustomDomain&)> visit,
+      uint32_t page_size = 1000) const;
+  absl::StatusOr<corsd::v1::RemoveDomainResponse> RemoveDomain(
+      absl::string_view tenant, absl::string_view host) const;
+
   // Streams the server's snapshot to `sink`, chunk by chunk; `sink` returns
   // false to stop (then Cancelled). Not retried: a failure after the first
   // chunk would duplicate data in the sink.

@@ -1,13 +1,14 @@
 // The client library against a real in-process gRPC server on loopback: the
 // retry policy (UNAVAILABLE n times), deadlines, the bearer token on a
 // plaintext channel, BatchErrors through the wire, import chunking and
-// dry-run, export, shared channels.
+// dry-run, export, shared channels, custom domain paging.
 #include "client/client.h"
 
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <memory>
@@ -57,6 +58,7 @@ class FakeAdmin final : public corsd::v1::Admin::Service {
   std::vector<int> chunk_items;
   bool saw_dry_run = false;
   std::atomic<int> stats_calls{0};
+  std::vector<corsd::v1::ListDomainsRequest> domain_requests;
 
   grpc::Status Stats(grpc::ServerContext* context,
                      const corsd::v1::StatsRequest*,
@@ -102,6 +104,38 @@ class FakeAdmin final : public corsd::v1::Admin::Service {
       response->set_tenants(response->tenants() + chunk.tenants_size());
     }
     response->set_added(saw_dry_run ? 0 : added);
+    return grpc::Status::OK;
+  }
+
+  // Five domains of tenant "acme", `page_size` per page; the page token is
+  // the index of the next one.
+  grpc::Status ListDomains(grpc::ServerContext*,
+                           const corsd::v1::ListDomainsRequest* request,
+                           corsd::v1::ListDomainsResponse* response) override {
+    absl::MutexLock lock(&mu);
+    domain_requests.push_back(*request);
+    size_t next =
+        request->page_token().empty() ? 0 : std::stoul(request->page_token());
+    const size_t end = std::min<size_t>(5, next + request->page_size());
+    for (; next < end; ++next) {
+      corsd::v1::CustomDomain* d = response->add_domains();
+      d->set_tenant(request->tenant());
+      d->set_host("d" + std::to_string(next) + ".example.com");
+      d->set_state(request->state());
+    }
+    if (next < 5) response->set_next_page_token(std::to_string(next));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetDomain(grpc::ServerContext*,
+                         const corsd::v1::DomainRequest* request,
+                         corsd::v1::DomainInfo* response) override {
+    if (request->host() != "shop.example.com") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such domain");
+    }
+    response->mutable_domain()->set_tenant(request->tenant());
+    response->mutable_domain()->set_host(request->host());
+    response->add_instructions("Create a TXT record");
     return grpc::Status::OK;
   }
 
@@ -306,6 +340,41 @@ TEST_F(ClientTest, ExportStreamsEveryChunkAndStopsOnRequest) {
       [&](const corsd::v1::ExportChunk&) { return ++seen < 2; });
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(seen, 2);
+}
+
+TEST_F(ClientTest, ForEachDomainFollowsPagesWithTheFilters) {
+  auto client = AdminClient::Create(Options());
+  ASSERT_TRUE(client.ok());
+  std::vector<std::string> hosts;
+  absl::Status status = (*client)->ForEachDomain(
+      "acme", corsd::v1::DOMAIN_STATE_FAILING,
+      [&](const corsd::v1::CustomDomain& d) {
+        EXPECT_EQ(d.tenant(), "acme");
+        EXPECT_EQ(d.state(), corsd::v1::DOMAIN_STATE_FAILING);
+        hosts.push_back(d.host());
+      },
+      2);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(hosts, (std::vector<std::string>{"d0.example.com", "d1.example.com",
+                                             "d2.example.com", "d3.example.com",
+                                             "d4.example.com"}));
+  absl::MutexLock lock(&admin_.mu);
+  ASSERT_EQ(admin_.domain_requests.size(), 3u);
+  EXPECT_EQ(admin_.domain_requests[0].page_token(), "");
+  EXPECT_EQ(admin_.domain_requests[1].page_token(), "2");
+  EXPECT_EQ(admin_.domain_requests[2].page_token(), "4");
+  EXPECT_EQ(admin_.domain_requests[2].page_size(), 2u);
+}
+
+TEST_F(ClientTest, GetDomainSendsTenantAndHost) {
+  auto client = AdminClient::Create(Options());
+  ASSERT_TRUE(client.ok());
+  auto info = (*client)->GetDomain("acme", "shop.example.com");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->domain().tenant(), "acme");
+  EXPECT_EQ(info->instructions_size(), 1);
+  EXPECT_EQ((*client)->GetDomain("acme", "other.example.com").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(ClientTest, ChannelCacheSharesOneChannelPerAddress) {

@@ -8,6 +8,7 @@
 //   check                        check_cmd.cc (browser simulation: browser.h)
 //   lint                         lint_cmd.cc (rules: lint.h)
 //   stats                        entries_cmd.cc
+//   domains add|verify|ls|show|rm   domains_cmd.cc (text: domains_cmd.h)
 #ifndef CORSD_CLIENT_CORSCTL_COMMANDS_H_
 #define CORSD_CLIENT_CORSCTL_COMMANDS_H_
 
@@ -24,6 +25,7 @@ int RunImport(const Invocation& inv);
 int RunExport(const Invocation& inv);
 int RunCheck(const Invocation& inv);
 int RunLint(const Invocation& inv);
+int RunDomains(const Invocation& inv);
 
 }  // namespace corsd::corsctl
 

@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
      RunWildcards},
     {"api-hosts", "add|rm|ls the hosts that route requests to a tenant",
      RunApiHosts},
+    {"domains", "add|verify|ls|show|rm a tenant's custom domains", RunDomains},
     {"import", "bulk-load a CSV or dump file (all-or-nothing)", RunImport},
     {"export", "write everything to a dump file", RunExport},
     {"check", "simulate a browser request and explain the outcome", RunCheck},
