@@ -4,6 +4,8 @@
         corsd.put_tenant("shop", {"allowed_methods": ["GET"]})
         corsd.add_entries("shop", origins=["https://a.example"])
         corsd.http  # "127.0.0.1:PORT" of --http-listen
+        info = corsd.add_domain("shop", "shop.customer.test")   # a DomainInfo
+        corsd.verify_domain("shop", "shop.customer.test").domain.state
 
 What it runs: BINARY --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0
 --http-listen 127.0.0.1:0 --data-dir TMP --admin-token-file TMP/tokens, and
@@ -50,7 +52,13 @@ def proto_modules():
 
 
 class CorsdError(RuntimeError):
-    pass
+    """A failed start, or a failed Admin call (then `code` is its
+    grpc.StatusCode and `details` the server's message; else both None)."""
+
+    def __init__(self, message, code=None, details=None):
+        super().__init__(message)
+        self.code = code
+        self.details = details
 
 
 class Corsd:
@@ -146,7 +154,8 @@ class Corsd:
             return rpc(request, metadata=[("authorization", f"Bearer {self.token}")],
                        timeout=10)
         except grpc.RpcError as e:
-            raise CorsdError(f"Admin/{method} failed: {e.code()} {e.details()}") from e
+            raise CorsdError(f"Admin/{method} failed: {e.code()} {e.details()}",
+                             code=e.code(), details=e.details()) from e
 
     def put_tenant(self, tenant_id, policy):
         """policy: a dict of corsd.v1.Policy fields."""
@@ -166,3 +175,51 @@ class Corsd:
                                              tenant=tenant_id, value=v))
         return self._call("WriteEntries", admin_pb2.WriteEntriesRequest(ops=ops),
                           admin_pb2.WriteEntriesResponse)
+
+    # ---- custom domains ------------------------------------------------------
+    _DOMAIN_METHODS = {"dns": "DOMAIN_METHOD_DNS", "http": "DOMAIN_METHOD_HTTP",
+                       "operator": "DOMAIN_METHOD_OPERATOR"}
+
+    def add_domain(self, tenant_id, host, method="dns", dry_run=False):
+        """AddDomain; method: "dns", "http", "operator" or a DomainMethod
+        number. Returns the DomainInfo (domain.token is what to publish)."""
+        admin_pb2, _ = proto_modules()
+        if isinstance(method, str):
+            if method.lower() not in self._DOMAIN_METHODS:
+                raise ValueError(f"method {method!r}: expected one of "
+                                 f"{sorted(self._DOMAIN_METHODS)} or a DomainMethod number")
+            method = getattr(admin_pb2, self._DOMAIN_METHODS[method.lower()])
+        req = admin_pb2.AddDomainRequest(tenant=tenant_id, host=host, method=method,
+                                         dry_run=dry_run)
+        return self._call("AddDomain", req, admin_pb2.DomainInfo)
+
+    def verify_domain(self, tenant_id, host):
+        """VerifyDomain: one attempt now; the DomainInfo after it."""
+        admin_pb2, _ = proto_modules()
+        return self._call("VerifyDomain", admin_pb2.DomainRequest(tenant=tenant_id, host=host),
+                          admin_pb2.DomainInfo)
+
+    def get_domain(self, tenant_id, host):
+        admin_pb2, _ = proto_modules()
+        return self._call("GetDomain", admin_pb2.DomainRequest(tenant=tenant_id, host=host),
+                          admin_pb2.DomainInfo)
+
+    def list_domains(self, tenant_id="", state=0):
+        """Every CustomDomain of tenant_id ("": all tenants), in `state` (a
+        DomainState number; 0: any), all pages followed."""
+        admin_pb2, _ = proto_modules()
+        domains, token = [], ""
+        while True:
+            req = admin_pb2.ListDomainsRequest(tenant=tenant_id, state=state, page_size=1000,
+                                               page_token=token)
+            resp = self._call("ListDomains", req, admin_pb2.ListDomainsResponse)
+            domains.extend(resp.domains)
+            token = resp.next_page_token
+            if not token:
+                return domains
+
+    def remove_domain(self, tenant_id, host):
+        """RemoveDomain (its grants go too); the RemoveDomainResponse."""
+        admin_pb2, _ = proto_modules()
+        return self._call("RemoveDomain", admin_pb2.DomainRequest(tenant=tenant_id, host=host),
+                          admin_pb2.RemoveDomainResponse)
