@@ -14,11 +14,13 @@
 // (the error is printed as "corsd: <message>").
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/commandlineflag.h"
@@ -70,6 +72,31 @@ ABSL_FLAG(std::string, tenant_header, "x-corsd-tenant",
 ABSL_FLAG(int32_t, max_message_bytes, 4194304,
           "largest gRPC message on the decision listener, in bytes (admin "
           "accepts at least 64 MiB)");
+ABSL_FLAG(std::string, dns_resolver, "",
+          "custom domains: the DNS server the verifier asks, IP[:PORT] or "
+          "[IPv6]:PORT; empty: the system's (/etc/resolv.conf)");
+ABSL_FLAG(absl::Duration, domain_recheck, absl::Hours(24),
+          "custom domains: how often a verified domain's proof is checked "
+          "again");
+ABSL_FLAG(absl::Duration, domain_grace, absl::Hours(72),
+          "custom domains: how long a verified domain's proof may be gone "
+          "before it is suspended (grants removed)");
+ABSL_FLAG(std::string, domain_challenge_prefix, "_corsd-challenge",
+          "custom domains: the DNS label of the TXT challenge "
+          "(<prefix>.<host>)");
+ABSL_FLAG(int32_t, domain_verify_concurrency, 16,
+          "custom domains: proof attempts at once (each tenant at most 4); "
+          "0: this replica runs no verifier");
+ABSL_FLAG(int32_t, domain_http_port, 80,
+          "custom domains: the port the HTTP proof fetches from");
+ABSL_FLAG(bool, domain_http_allow_private, false,
+          "custom domains: let the HTTP proof connect to loopback and "
+          "private addresses (tests only: it opens SSRF)");
+ABSL_FLAG(int32_t, max_domains_per_tenant, 1000,
+          "custom domains: most domains one tenant may hold");
+ABSL_FLAG(std::vector<std::string>, saas_hosts, {},
+          "hosts /ask always approves (the SaaS's own), comma-separated; "
+          "\"*.saas.example\" covers one label under it");
 ABSL_FLAG(std::string, config, "",
           "file of flag=value lines ('#' comments); command-line flags win");
 
@@ -93,6 +120,15 @@ std::vector<const absl::CommandLineFlag*> Flags() {
           &absl::GetFlagReflectionHandle(FLAGS_tls_client_ca),
           &absl::GetFlagReflectionHandle(FLAGS_tenant_header),
           &absl::GetFlagReflectionHandle(FLAGS_max_message_bytes),
+          &absl::GetFlagReflectionHandle(FLAGS_dns_resolver),
+          &absl::GetFlagReflectionHandle(FLAGS_domain_recheck),
+          &absl::GetFlagReflectionHandle(FLAGS_domain_grace),
+          &absl::GetFlagReflectionHandle(FLAGS_domain_challenge_prefix),
+          &absl::GetFlagReflectionHandle(FLAGS_domain_verify_concurrency),
+          &absl::GetFlagReflectionHandle(FLAGS_domain_http_port),
+          &absl::GetFlagReflectionHandle(FLAGS_domain_http_allow_private),
+          &absl::GetFlagReflectionHandle(FLAGS_max_domains_per_tenant),
+          &absl::GetFlagReflectionHandle(FLAGS_saas_hosts),
           &absl::GetFlagReflectionHandle(FLAGS_config)};
 }
 
@@ -236,6 +272,19 @@ corsd::app::AppConfig ConfigFromFlags() {
       absl::GetFlag(FLAGS_max_message_bytes);
   c.http_listen = absl::GetFlag(FLAGS_http_listen);
   c.http_threads = absl::GetFlag(FLAGS_http_threads);
+  c.saas_hosts = absl::GetFlag(FLAGS_saas_hosts);
+  c.core.dns_resolver = absl::GetFlag(FLAGS_dns_resolver);
+  c.core.catalog.lifecycle.recheck = absl::GetFlag(FLAGS_domain_recheck);
+  c.core.catalog.lifecycle.grace = absl::GetFlag(FLAGS_domain_grace);
+  c.core.catalog.lifecycle.challenge_prefix =
+      absl::GetFlag(FLAGS_domain_challenge_prefix);
+  c.core.catalog.http_proof_port = absl::GetFlag(FLAGS_domain_http_port);
+  c.core.catalog.max_domains_per_tenant = static_cast<size_t>(
+      std::max(0, absl::GetFlag(FLAGS_max_domains_per_tenant)));
+  c.core.verifier.concurrency = absl::GetFlag(FLAGS_domain_verify_concurrency);
+  c.core.verifier.http.port = absl::GetFlag(FLAGS_domain_http_port);
+  c.core.verifier.http.allow_private =
+      absl::GetFlag(FLAGS_domain_http_allow_private);
   return c;
 }
 
@@ -262,6 +311,19 @@ int main(int argc, char** argv) {
   if (const std::string config = absl::GetFlag(FLAGS_config); !config.empty()) {
     if (absl::Status s = ApplyConfigFile(config, given); !s.ok()) {
       return Usage(s);
+    }
+  }
+  for (const auto& [name, value, low, high] :
+       std::vector<std::tuple<const char*, int, int, int>>{
+           {"--domain-verify-concurrency",
+            absl::GetFlag(FLAGS_domain_verify_concurrency), 0, 1024},
+           {"--domain-http-port", absl::GetFlag(FLAGS_domain_http_port), 1,
+            65535},
+           {"--max-domains-per-tenant",
+            absl::GetFlag(FLAGS_max_domains_per_tenant), 0, 1000000}}) {
+    if (value < low || value > high) {
+      return Usage(absl::InvalidArgumentError(absl::StrCat(
+          name, " \"", value, "\": expected ", low, " to ", high)));
     }
   }
   if (absl::GetFlag(FLAGS_http_threads) < 0) {

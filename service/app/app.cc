@@ -4,6 +4,8 @@
 #include <thread>
 #include <utility>
 
+#include "service/verify/domain_metrics.h"
+
 namespace corsd::app {
 
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
@@ -16,7 +18,8 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
 
   absl::StatusOr<std::unique_ptr<rpc::Server>> rpc = rpc::Server::Start(
       config.rpc, rpc::ServerCore{.decisions = app->core_->decision_deps(),
-                                  .catalog = app->core_->catalog()});
+                                  .catalog = app->core_->catalog(),
+                                  .verifier = app->core_->verifier()});
   if (!rpc.ok()) return rpc.status();
   app->rpc_ = *std::move(rpc);
 
@@ -24,17 +27,25 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
     http::HttpServerOptions options;
     options.listen = config.http_listen;
     options.tenant_header = config.rpc.tenant_header;
+    options.saas_hosts = config.saas_hosts;
     options.threads = config.http_threads > 0
                           ? config.http_threads
                           : static_cast<int>(std::max(
                                 1u, std::thread::hardware_concurrency()));
     absl::StatusOr<std::unique_ptr<http::HttpServer>> started =
         http::HttpServer::Start(
-            options, http::HttpDeps{.engine = app->core_->engine(),
-                                    .table = app->core_->table(),
-                                    .epochs = app->core_->epochs(),
-                                    .catalog = app->core_->catalog(),
-                                    .metrics = app->core_->metrics()});
+            options,
+            http::HttpDeps{.engine = app->core_->engine(),
+                           .table = app->core_->table(),
+                           .epochs = app->core_->epochs(),
+                           .catalog = app->core_->catalog(),
+                           .metrics = app->core_->metrics(),
+                           .domains = &app->core_->catalog()->domain_index(),
+                           .extra_metrics = [core = app->core_.get()] {
+                             return verify::RenderDomainMetrics(
+                                 core->catalog()->CountDomains(),
+                                 core->verifier());
+                           }});
     if (!started.ok()) {
       app->rpc_->Shutdown(absl::ZeroDuration());
       return started.status();

@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -29,6 +30,8 @@ struct AppConfig {
   std::string http_listen;
   // The HTTP door's event loops; 0: one per core.
   int http_threads = 0;
+  // Hosts /ask always approves (--saas-hosts).
+  std::vector<std::string> saas_hosts;
 };
 
 class App {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/dns/cares_resolver.h"
 #include "service/store/store.h"
 
 namespace corsd::app {
@@ -33,12 +34,27 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const CoreConfig& config) {
   if (!store.ok()) return store.status();
   absl::StatusOr<std::unique_ptr<store::Catalog>> catalog =
       store::Catalog::Open(*std::move(store), core->epochs_.get(),
-                           core->table_.get(), core->registry_.get());
+                           core->table_.get(), core->registry_.get(),
+                           config.catalog);
   if (!catalog.ok()) return catalog.status();
   core->catalog_ = *std::move(catalog);
+  if (config.verifier.concurrency > 0) {
+    dns::CaresOptions dns;
+    dns.server = config.dns_resolver;
+    absl::StatusOr<std::unique_ptr<dns::CaresResolver>> resolver =
+        dns::CaresResolver::Create(dns);
+    if (!resolver.ok()) return resolver.status();
+    core->resolver_ = *std::move(resolver);
+    core->verifier_ = std::make_unique<verify::Verifier>(
+        core->catalog_.get(), core->resolver_.get(), config.verifier);
+    core->verifier_->Start();
+  }
   return core;
 }
 
-Core::~Core() = default;
+Core::~Core() {
+  // The verifier writes through the catalog: it stops first.
+  if (verifier_ != nullptr) verifier_->Stop();
+}
 
 }  // namespace corsd::app

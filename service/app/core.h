@@ -3,7 +3,9 @@
 // starts the doors over it). Owns, in construction order: the
 // EpochManager, the OriginTable and PolicyRegistry on it, the Engine over
 // both, the DecisionMetrics, and the Catalog (the store opened from
-// CoreConfig and loaded into the table and registry).
+// CoreConfig and loaded into the table and registry), then the custom
+// domain verifier over the catalog (started; stopped first when the Core
+// is destroyed).
 //
 // Thread safety: the accessors may be called from any thread; the objects
 // they return state their own thread safety. Destroy the Core only after
@@ -17,11 +19,13 @@
 #include "absl/status/statusor.h"
 #include "service/decision/engine.h"
 #include "service/decision/metrics.h"
+#include "service/dns/resolver.h"
 #include "service/door/run_path.h"
 #include "service/policy/policy_registry.h"
 #include "service/store/catalog.h"
 #include "service/table/epoch.h"
 #include "service/table/origin_table.h"
+#include "service/verify/verifier.h"
 
 namespace corsd::app {
 
@@ -34,13 +38,20 @@ struct CoreConfig {
   // How /metrics names action and reason codes (proto enum names by
   // default).
   decision::MetricsLabels labels;
+  // Custom domains: lifecycle, limits, clock (store/catalog.h).
+  store::CatalogOptions catalog;
+  // The DNS server the verifier asks (--dns-resolver; "" = the system's).
+  std::string dns_resolver;
+  // The verifier; concurrency 0 runs none (another replica verifies).
+  verify::VerifierOptions verifier;
 };
 
 class Core {
  public:
-  // Builds the core, opens the store and loads the catalog. Errors (nothing
-  // left open): InvalidArgument when data_dir cannot be created (naming
-  // --data-dir and the path); the store's and Catalog::Open's errors.
+  // Builds the core, opens the store and loads the catalog, starts the
+  // verifier. Errors (nothing left open): InvalidArgument when data_dir
+  // cannot be created (naming --data-dir and the path), or for a malformed
+  // --dns-resolver; the store's and Catalog::Open's errors.
   static absl::StatusOr<std::unique_ptr<Core>> Open(const CoreConfig& config);
 
   ~Core();
@@ -53,6 +64,8 @@ class Core {
   const decision::Engine* engine() const { return engine_.get(); }
   decision::DecisionMetrics* metrics() const { return metrics_.get(); }
   store::Catalog* catalog() const { return catalog_.get(); }
+  // Null when CoreConfig::verifier.concurrency is 0.
+  verify::Verifier* verifier() const { return verifier_.get(); }
   // What every door decides with (service/door/run_path.h).
   door::DecisionDeps decision_deps() const {
     return {.engine = engine(), .epochs = epochs(), .metrics = metrics()};
@@ -68,6 +81,8 @@ class Core {
   std::unique_ptr<decision::Engine> engine_;
   std::unique_ptr<decision::DecisionMetrics> metrics_;
   std::unique_ptr<store::Catalog> catalog_;
+  std::unique_ptr<dns::Resolver> resolver_;
+  std::unique_ptr<verify::Verifier> verifier_;  // stopped before the catalog
 };
 
 }  // namespace corsd::app

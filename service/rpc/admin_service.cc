@@ -20,8 +20,12 @@ grpc::Status Reply(absl::StatusOr<T> result, T* response) {
 }  // namespace
 
 AdminService::AdminService(store::Catalog* catalog, const AdminTokens* tokens,
-                           decision::DecisionMetrics* metrics)
-    : catalog_(catalog), tokens_(tokens), metrics_(metrics) {}
+                           decision::DecisionMetrics* metrics,
+                           verify::Verifier* verifier)
+    : catalog_(catalog),
+      tokens_(tokens),
+      metrics_(metrics),
+      verifier_(verifier) {}
 
 grpc::Status AdminService::Authorize(
     const grpc::ServerContextBase* context) const {
@@ -155,6 +159,53 @@ grpc::Status AdminService::Stats(grpc::ServerContext* context,
     if (count > 0) (*response->mutable_decisions())[reason->name()] = count;
   }
   return grpc::Status::OK;
+}
+
+grpc::Status AdminService::AddDomain(grpc::ServerContext* context,
+                                     const corsd::v1::AddDomainRequest* request,
+                                     corsd::v1::DomainInfo* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  grpc::Status s = Reply(catalog_->AddDomain(*request), response);
+  if (s.ok() && verifier_ != nullptr) verifier_->Wake();
+  return s;
+}
+
+grpc::Status AdminService::VerifyDomain(grpc::ServerContext* context,
+                                        const corsd::v1::DomainRequest* request,
+                                        corsd::v1::DomainInfo* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  if (verifier_ == nullptr) {
+    return ToGrpcStatus(absl::UnavailableError(
+        "this corsd runs no domain verifier (--domain-verify-concurrency 0)"));
+  }
+  absl::StatusOr<corsd::v1::CustomDomain> record =
+      verifier_->VerifyNow(request->tenant(), request->host());
+  if (!record.ok()) return ToGrpcStatus(record.status());
+  corsd::v1::DomainRequest get;
+  get.set_tenant(record->tenant());
+  get.set_host(record->host());
+  return Reply(catalog_->GetDomain(get), response);
+}
+
+grpc::Status AdminService::GetDomain(grpc::ServerContext* context,
+                                     const corsd::v1::DomainRequest* request,
+                                     corsd::v1::DomainInfo* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  return Reply(catalog_->GetDomain(*request), response);
+}
+
+grpc::Status AdminService::ListDomains(
+    grpc::ServerContext* context, const corsd::v1::ListDomainsRequest* request,
+    corsd::v1::ListDomainsResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  return Reply(catalog_->ListDomains(*request), response);
+}
+
+grpc::Status AdminService::RemoveDomain(
+    grpc::ServerContext* context, const corsd::v1::DomainRequest* request,
+    corsd::v1::RemoveDomainResponse* response) {
+  if (grpc::Status s = Authorize(context); !s.ok()) return s;
+  return Reply(catalog_->RemoveDomain(*request), response);
 }
 
 grpc::ServerUnaryReactor* AdminService::LookupOrigin(

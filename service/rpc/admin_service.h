@@ -27,6 +27,7 @@
 #include "service/decision/metrics.h"
 #include "service/rpc/admin_auth.h"
 #include "service/store/catalog.h"
+#include "service/verify/verifier.h"
 
 namespace corsd::rpc {
 
@@ -45,8 +46,11 @@ class AdminService final
           corsd::v1::Admin::Service> {
  public:
   // `metrics` may be null (no counting; Stats.decisions left empty).
+  // `verifier` may be null: VerifyDomain is then UNAVAILABLE, and AddDomain
+  // wakes nobody.
   AdminService(store::Catalog* catalog, const AdminTokens* tokens,
-               decision::DecisionMetrics* metrics);
+               decision::DecisionMetrics* metrics,
+               verify::Verifier* verifier = nullptr);
 
   grpc::Status PutTenant(grpc::ServerContext* context,
                          const corsd::v1::PutTenantRequest* request,
@@ -80,6 +84,25 @@ class AdminService final
   grpc::Status Stats(grpc::ServerContext* context,
                      const corsd::v1::StatsRequest* request,
                      corsd::v1::StatsResponse* response) override;
+  // Custom domains: the Catalog's calls; AddDomain wakes the verifier so a
+  // new domain's first attempt does not wait for the next poll.
+  // VerifyDomain runs one attempt on this thread (bounded by the proof's
+  // timeout) and answers the record it led to.
+  grpc::Status AddDomain(grpc::ServerContext* context,
+                         const corsd::v1::AddDomainRequest* request,
+                         corsd::v1::DomainInfo* response) override;
+  grpc::Status VerifyDomain(grpc::ServerContext* context,
+                            const corsd::v1::DomainRequest* request,
+                            corsd::v1::DomainInfo* response) override;
+  grpc::Status GetDomain(grpc::ServerContext* context,
+                         const corsd::v1::DomainRequest* request,
+                         corsd::v1::DomainInfo* response) override;
+  grpc::Status ListDomains(grpc::ServerContext* context,
+                           const corsd::v1::ListDomainsRequest* request,
+                           corsd::v1::ListDomainsResponse* response) override;
+  grpc::Status RemoveDomain(grpc::ServerContext* context,
+                            const corsd::v1::DomainRequest* request,
+                            corsd::v1::RemoveDomainResponse* response) override;
   grpc::ServerUnaryReactor* LookupOrigin(
       grpc::CallbackServerContext* context,
       const corsd::v1::LookupOriginRequest* request,
@@ -93,6 +116,7 @@ class AdminService final
   store::Catalog* const catalog_;
   const AdminTokens* const tokens_;
   decision::DecisionMetrics* const metrics_;
+  verify::Verifier* const verifier_;
 };
 
 }  // namespace corsd::rpc

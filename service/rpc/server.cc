@@ -249,7 +249,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl->authorization =
       std::make_unique<AuthorizationService>(deps, config.tenant_header);
   impl->admin = std::make_unique<AdminService>(impl->catalog, &*impl->tokens,
-                                               impl->metrics);
+                                               impl->metrics, core.verifier);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

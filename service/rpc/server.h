@@ -33,6 +33,9 @@
 namespace corsd::store {
 class Catalog;
 }  // namespace corsd::store
+namespace corsd::verify {
+class Verifier;
+}  // namespace corsd::verify
 
 namespace corsd::rpc {
 
@@ -59,8 +62,9 @@ struct ServerConfig {
 
 // The core the listeners serve. Not owned; everything outlives the Server.
 struct ServerCore {
-  door::DecisionDeps decisions;       // engine and epochs required
-  store::Catalog* catalog = nullptr;  // required (Admin writes, health)
+  door::DecisionDeps decisions;          // engine and epochs required
+  store::Catalog* catalog = nullptr;     // required (Admin writes, health)
+  verify::Verifier* verifier = nullptr;  // optional (Admin VerifyDomain)
 };
 
 class Server {
