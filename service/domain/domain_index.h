@@ -3,7 +3,12 @@
 // constant time without a lock: verified custom domains by exact host, and
 // verified wildcards "*.<parent>" by parent (covering one more label).
 //
-// Layout: 2 x 256 shards (exact hosts; wildcard parents), each an immutable
+// It also knows the hosts that must NOT be approved although they route:
+// a domain that was verified keeps its API-host grant while failing within
+// its grace, and /ask must still refuse it ("withheld").
+//
+// Layout: 3 x 256 shards (exact hosts; wildcard parents; withheld hosts),
+// each an immutable
 // absl::flat_hash_set published through an atomic pointer. A write copies
 // the shards it touches (1/256 of the set each), publishes the copies and
 // retires the old ones through the EpochManager, so a change costs O(n/256)
@@ -42,19 +47,22 @@ class DomainIndex {
   DomainIndex(const DomainIndex&) = delete;
   DomainIndex& operator=(const DomainIndex&) = delete;
 
-  enum class Match { kNone, kExact, kWildcard };
+  enum class Match { kNone, kExact, kWildcard, kWithheld };
 
   // Is `host` (canonical, domain_name.h CanonicalizeAskedHost) approved:
-  // present itself, or its parent (after the first label) present as a
-  // verified wildcard while that parent has a dot itself. Opens its own
+  // present itself (kExact), or its parent (after the first label) present
+  // as a verified wildcard while that parent has a dot itself (kWildcard);
+  // kWithheld when it is a withheld host and neither. Opens its own
   // ReadGuard. Lock-free, allocation-free.
   Match Lookup(absl::string_view host) const;
 
   // One change: `host` is "shop.example.com" or "*.example.com"; `present`
-  // adds it, else removes it (no-ops are fine).
+  // adds it, else removes it (no-ops are fine); `withheld` (exact hosts
+  // only) adds it to the withheld set, else removes it from there.
   struct Change {
     std::string host;
     bool present = false;
+    bool withheld = false;
   };
   // Applies `changes` in order, publishing each touched shard once.
   void Apply(const std::vector<Change>& changes);
@@ -73,6 +81,7 @@ class DomainIndex {
   table::EpochManager* const epochs_;
   Shards exact_;
   Shards wildcard_parents_;
+  Shards withheld_;
   std::atomic<size_t> count_{0};
 };
 

@@ -38,6 +38,18 @@ TEST(DomainIndexTest, RemoveAndNoOps) {
   EXPECT_EQ(index.size(), 0u);
 }
 
+TEST(DomainIndexTest, WithheldHostsAreToldApart) {
+  table::EpochManager epochs;
+  DomainIndex index(&epochs);
+  index.Apply({{"failing.example.com", false, true}});
+  EXPECT_EQ(index.Lookup("failing.example.com"), Match::kWithheld);
+  EXPECT_EQ(index.size(), 0u);
+  index.Apply({{"failing.example.com", true, false}});
+  EXPECT_EQ(index.Lookup("failing.example.com"), Match::kExact);
+  index.Apply({{"failing.example.com", false, false}});
+  EXPECT_EQ(index.Lookup("failing.example.com"), Match::kNone);
+}
+
 TEST(DomainIndexTest, ManyHostsAcrossShards) {
   table::EpochManager epochs;
   DomainIndex index(&epochs);

@@ -3,6 +3,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -10,10 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "service/decision/engine.h"
 #include "service/decision/metrics.h"
 #include "service/door/header_rules.h"
 #include "service/door/run_path.h"
+#include "service/http/ask.h"
 #include "service/http/forward_auth.h"
 #include "service/http/transport.h"
 #include "service/origin/origin.h"
@@ -24,39 +28,29 @@
 namespace corsd::http {
 namespace {
 
-constexpr size_t kMaxAskDomainBytes = 253 + 6;  // a DNS name and ":port"
-constexpr size_t kMaxTenantPathBytes = 256;     // /auth/TENANT
-constexpr int kForwardStatus = 421;             // /preflight: "continue"
+constexpr size_t kMaxTenantPathBytes = 256;  // /auth/TENANT
+constexpr int kForwardStatus = 421;          // /preflight: "continue"
 
-// %XX-decodes a query parameter value ("+" stays "+": a host has no space).
-// False on a malformed escape.
-bool DecodeQueryValue(absl::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
+// At most kAskLogPerSecond log lines a second (a refill-per-second bucket),
+// so a scanner cannot turn /ask into a log flood. Thread-safe.
+constexpr int kAskLogPerSecond = 10;
+class LogLimiter {
+ public:
+  bool Allow() {
+    const int64_t second = absl::ToUnixSeconds(absl::Now());
+    std::lock_guard<std::mutex> lock(mu_);
+    if (second != second_) {
+      second_ = second;
+      used_ = 0;
     }
-    int v = 0;
-    if (i + 2 >= in.size()) return false;
-    for (size_t k = 1; k <= 2; ++k) {
-      const char c = in[i + k];
-      v <<= 4;
-      if (c >= '0' && c <= '9') {
-        v |= c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        v |= c - 'a' + 10;
-      } else if (c >= 'A' && c <= 'F') {
-        v |= c - 'A' + 10;
-      } else {
-        return false;
-      }
-    }
-    out->push_back(static_cast<char>(v));
-    i += 2;
+    return used_++ < kAskLogPerSecond;
   }
-  return true;
-}
+
+ private:
+  std::mutex mu_;
+  int64_t second_ = 0;
+  int used_ = 0;
+};
 
 // Requests answered, by endpoint and status code: a fixed table of relaxed
 // atomic counters (independent monotonic counts; a scrape needs no
@@ -151,6 +145,8 @@ struct HttpServer::Impl {
   HttpDeps deps;
   door::DecisionDeps decision_deps;
   RequestCounters requests;
+  std::unique_ptr<http::Ask> ask;
+  LogLimiter ask_log;
   std::unique_ptr<Transport> transport;
 
   // Which endpoint is deciding: /auth (forward-auth) or /preflight.
@@ -269,52 +265,22 @@ void HttpServer::Impl::Decide(Mode mode, absl::string_view tenant,
 }
 
 void HttpServer::Impl::Ask(Exchange& x) {
-  int found = 0;
-  absl::string_view raw;
-  for (absl::string_view param : absl::StrSplit(x.query(), '&')) {
-    if (absl::StartsWith(param, "domain=")) {
-      ++found;
-      raw = param.substr(7);
-    } else if (param == "domain") {
-      ++found;
-      raw = absl::string_view();
+  const AskAnswer answer = ask->Answer(x.query());
+  if (answer.status != 200) {
+    // Scanners flood /ask with names nobody owns: a refusal is logged with
+    // the caller a forwarding proxy names (Caddy itself sends none), at
+    // most kAskLogPerSecond lines a second.
+    absl::string_view caller;
+    for (const HeaderField& h : x.headers()) {
+      if (absl::EqualsIgnoreCase(h.name, "x-forwarded-for")) caller = h.value;
+    }
+    if (ask_log.Allow()) {
+      std::fprintf(stderr, "corsd: /ask refused (%d): %s%s%s\n", answer.status,
+                   answer.body.c_str(), caller.empty() ? "" : "; caller ",
+                   std::string(door::ShownValue(caller)).c_str());
     }
   }
-  if (found != 1) {
-    Plain(&x, 400,
-          absl::StrCat("query parameter domain appears ", found,
-                       " times; expected exactly once (/ask?domain=HOST)"));
-    return;
-  }
-  std::string domain;
-  if (raw.size() > 3 * kMaxAskDomainBytes || !DecodeQueryValue(raw, &domain)) {
-    Plain(&x, 400,
-          absl::StrCat("query parameter domain is not a valid percent-encoded "
-                       "value of at most ",
-                       kMaxAskDomainBytes, " bytes"));
-    return;
-  }
-  if (domain.empty() || domain.size() > kMaxAskDomainBytes) {
-    Plain(&x, 400,
-          absl::StrCat("query parameter domain is ", domain.size(),
-                       " bytes; expected a host of 1 to ", kMaxAskDomainBytes,
-                       " bytes"));
-    return;
-  }
-  absl::StatusOr<std::string> host = origin::CanonicalizeHost(domain);
-  if (!host.ok()) {
-    Plain(&x, 400,
-          absl::StrCat("query parameter domain ", door::ShownValue(domain),
-                       " is not a host: ", host.status().message()));
-    return;
-  }
-  bool known = false;
-  {
-    table::EpochManager::ReadGuard guard(deps.epochs);
-    known = deps.table->HostIsKnown(*host);
-  }
-  Plain(&x, known ? 200 : 404,
-        absl::StrCat(known ? "known " : "unknown ", *host));
+  Plain(&x, answer.status, answer.body);
 }
 
 void HttpServer::Impl::Ready(Exchange& x) {
@@ -346,6 +312,8 @@ void HttpServer::Impl::Metrics(Exchange& x) {
   }
   std::string text = deps.metrics->RenderPrometheus();
   requests.Render(&text);
+  ask->Render(&text);
+  if (deps.extra_metrics) text.append(deps.extra_metrics());
   x.Respond(200, text, "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -364,6 +332,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   impl->deps = deps;
   impl->decision_deps = door::DecisionDeps{
       .engine = deps.engine, .epochs = deps.epochs, .metrics = deps.metrics};
+  absl::StatusOr<std::unique_ptr<http::Ask>> ask = http::Ask::Create(
+      options.saas_hosts, deps.domains, deps.table, deps.epochs);
+  if (!ask.ok()) return ask.status();
+  impl->ask = *std::move(ask);
   Impl* self = impl.get();
   absl::StatusOr<std::unique_ptr<Transport>> transport =
       Transport::Start(TransportOptions{.listen = options.listen,

@@ -31,10 +31,13 @@
 //               after refreshing the table, lag and readiness gauges), then
 //               corsd_http_requests_total{endpoint, code}: this listener's
 //               answers (the request counted is the one before the scrape).
-//   /ask        GET /ask?domain=HOST: 200 when a tenant owns HOST as the host
-//               of an origin entry or as an API host, else 404 (Caddy's
-//               on_demand_tls `ask` contract); 400 when HOST is missing or
-//               not a valid host.
+//   /ask        GET /ask?domain=HOST (Caddy's on_demand_tls `ask`): 200 only
+//               for a verified custom domain, a name one label under a
+//               verified wildcard, an API host or a --saas-hosts host; 404
+//               otherwise (an origin a tenant merely allows is never
+//               approved); 400 when HOST is missing or not a host name.
+//               ask.h has the rules; refusals are counted and logged (with
+//               X-Forwarded-For when a proxy sends it), rate-limited.
 //   /healthz    200 "ok" while the process serves (liveness).
 //   /readyz     200 "ready" when the tables are loaded and the store is not
 //               lagging (Catalog::Ready), else 503 with the reason.
@@ -55,8 +58,10 @@
 #define CORSD_SERVICE_HTTP_HTTP_SERVER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -65,6 +70,9 @@ namespace corsd::decision {
 class Engine;
 class DecisionMetrics;
 }  // namespace corsd::decision
+namespace corsd::domain {
+class DomainIndex;
+}  // namespace corsd::domain
 namespace corsd::store {
 class Catalog;
 }  // namespace corsd::store
@@ -95,6 +103,9 @@ struct HttpServerOptions {
   absl::Duration io_timeout = absl::Seconds(5);
   // Shutdown: how long open connections get to finish their answers.
   absl::Duration drain_timeout = absl::Seconds(5);
+  // Hosts /ask always approves: the SaaS's own ("app.saas.com",
+  // "*.saas.com"); --saas-hosts.
+  std::vector<std::string> saas_hosts;
 };
 
 // What the server reads. Not owned; each must outlive the server.
@@ -106,6 +117,12 @@ struct HttpDeps {
   decision::DecisionMetrics* metrics = nullptr;  // optional: null = no
                                                  // /metrics (404), no
                                                  // recording
+  // Verified custom domains for /ask; optional (null: API and SaaS hosts
+  // only).
+  const domain::DomainIndex* domains = nullptr;
+  // More Prometheus text appended to /metrics (the custom-domain gauges
+  // and counters the app renders); optional.
+  std::function<std::string()> extra_metrics;
 };
 
 class HttpServer {

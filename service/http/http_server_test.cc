@@ -17,6 +17,7 @@
 #include "httplib.h"
 #include "service/decision/engine.h"
 #include "service/decision/metrics.h"
+#include "service/domain/domain_index.h"
 #include "service/policy/policy.h"
 #include "service/policy/policy_registry.h"
 #include "service/table/epoch.h"
@@ -52,13 +53,17 @@ class HttpServerTest : public ::testing::Test {
     open.public_origin = true;
     SetPolicy("open", open);
 
+    domains_.Apply(
+        {{"verified.customer.com", true}, {"*.brand.customer.com", true}});
     HttpServerOptions options;
     options.threads = 2;
+    options.saas_hosts = {"app.saas.test", "*.tenants.saas.test"};
     auto server = HttpServer::Start(options, HttpDeps{.engine = &engine_,
                                                       .table = &table_,
                                                       .epochs = &epochs_,
                                                       .catalog = nullptr,
-                                                      .metrics = &metrics_});
+                                                      .metrics = &metrics_,
+                                                      .domains = &domains_});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -84,6 +89,7 @@ class HttpServerTest : public ::testing::Test {
   policy::PolicyRegistry registry_{&epochs_};
   decision::Engine engine_{&table_, &registry_};
   decision::DecisionMetrics metrics_;
+  domain::DomainIndex domains_{&epochs_};
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<httplib::Client> client_;
 };
@@ -105,18 +111,29 @@ TEST_F(HttpServerTest, UnknownPathIs404NamingTheEndpoints) {
   EXPECT_TRUE(absl::StrContains(res->body, "/auth")) << res->body;
 }
 
-TEST_F(HttpServerTest, AskAnswersForOriginHostsAndApiHosts) {
+// /ask approves verified custom domains, one label under a verified
+// wildcard, API hosts and --saas-hosts; never the host of an origin a
+// tenant merely allows (shop.customer.com is acme's origin here).
+TEST_F(HttpServerTest, AskApprovesOnlyVerifiedDomainsApiAndSaasHosts) {
   struct Case {
     std::string domain;
     int status;
   };
   const Case cases[] = {
-      {"shop.customer.com", 200},
-      {"SHOP.Customer.com", 200},  // canonicalized first
+      {"verified.customer.com", 200},
+      {"VERIFIED.Customer.com", 200},  // canonicalized first
+      {"verified.customer.com:443", 200},
+      {"a.brand.customer.com", 200},
+      {"b.a.brand.customer.com", 404},
+      {"brand.customer.com", 404},
       {"api.acme.com", 200},
+      {"app.saas.test", 200},
+      {"t1.tenants.saas.test", 200},
+      {"shop.customer.com", 404},
       {"evil.com", 404},
       {"customer.com", 404},
       {"exa mple.com", 400},
+      {"10.0.0.1", 400},
   };
   for (const Case& c : cases) {
     auto res = client_->Get("/ask", httplib::Params{{"domain", c.domain}},
@@ -128,6 +145,27 @@ TEST_F(HttpServerTest, AskAnswersForOriginHostsAndApiHosts) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 400);
   EXPECT_TRUE(absl::StrContains(missing->body, "domain")) << missing->body;
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_TRUE(absl::StrContains(metrics->body,
+                                "corsd_ask_total{outcome=\"unknown\"} 5"))
+      << metrics->body;
+  EXPECT_TRUE(absl::StrContains(metrics->body,
+                                "corsd_ask_total{outcome=\"domain\"} 3"));
+}
+
+TEST(HttpServerOptionsTest, BadSaasHostsAreRefusedNamingTheFlag) {
+  table::EpochManager epochs;
+  table::OriginTable table(&epochs);
+  policy::PolicyRegistry registry(&epochs);
+  decision::Engine engine(&table, &registry);
+  HttpServerOptions options;
+  options.saas_hosts = {"co.uk"};
+  auto server = HttpServer::Start(
+      options, HttpDeps{.engine = &engine, .table = &table, .epochs = &epochs});
+  ASSERT_FALSE(server.ok());
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "--saas-hosts"))
+      << server.status();
 }
 
 TEST_F(HttpServerTest, AuthAllowsAnEntryWithItsExactOrigin) {
