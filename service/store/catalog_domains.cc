@@ -73,7 +73,7 @@ int64_t CatalogImpl::NowMs() const {
 
 absl::Status CatalogImpl::LoadDomainsLocked(
     std::vector<std::pair<DomainKey, std::string>> records) {
-  std::vector<domain::DomainIndex::Change> index;
+  absl::btree_set<std::string> hosts;
   for (auto& [key, bytes] : records) {
     CustomDomain record;
     if (!record.ParseFromString(bytes) || record.tenant() != key.first ||
@@ -82,11 +82,31 @@ absl::Status CatalogImpl::LoadDomainsLocked(
           absl::StrCat("stored custom domain \"", key.second, "\" of tenant \"",
                        key.first, "\" is not a valid corsd.v1.CustomDomain"));
     }
-    if (domain::AskApproves(record)) index.push_back({record.host(), true});
+    hosts.insert(record.host());
     PutDomainStateLocked(std::move(record));
   }
+  std::vector<domain::DomainIndex::Change> index;
+  for (const std::string& host : hosts)
+    index.push_back(IndexChangeLocked(host));
   domain_index_.Apply(index);
   return absl::OkStatus();
+}
+
+domain::DomainIndex::Change CatalogImpl::IndexChangeLocked(
+    const std::string& host) const {
+  bool approved = false;
+  bool routed_by_grant = false;
+  if (auto h = holders_.find(host); h != holders_.end()) {
+    for (const std::string& tenant : h->second) {
+      auto it = domains_.find({tenant, host});
+      if (it == domains_.end()) continue;
+      approved = approved || domain::AskApproves(it->second);
+      routed_by_grant = routed_by_grant || it->second.granted_api_host();
+    }
+  }
+  // A failing domain still in its grace routes (its API-host grant), but
+  // /ask must not approve it.
+  return {host, approved, !approved && routed_by_grant};
 }
 
 void CatalogImpl::PutDomainStateLocked(CustomDomain record) {
@@ -158,15 +178,7 @@ void CatalogImpl::ApplyDomainLocked(const Mutation& m) {
   }
   std::vector<domain::DomainIndex::Change> changes;
   for (const std::string& host : touched) {
-    bool approved = false;
-    if (auto h = holders_.find(host); h != holders_.end()) {
-      for (const std::string& tenant : h->second) {
-        auto it = domains_.find({tenant, host});
-        approved = approved ||
-                   (it != domains_.end() && domain::AskApproves(it->second));
-      }
-    }
-    changes.push_back({host, approved});
+    changes.push_back(IndexChangeLocked(host));
   }
   domain_index_.Apply(changes);
 }

@@ -182,6 +182,9 @@ class CatalogImpl final : public Catalog {
   // The apply path of kPutDomain / kRemoveDomain, and of kDeleteTenant for
   // the tenant's domains; refreshes the index for the hosts touched.
   void ApplyDomainLocked(const Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What the /ask index holds for `host` given every record of it.
+  domain::DomainIndex::Change IndexChangeLocked(const std::string& host) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PutDomainStateLocked(corsd::v1::CustomDomain record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EraseDomainStateLocked(const DomainKey& key)

@@ -66,6 +66,20 @@ absl::Status PreparePostgresFormat(PGconn* conn, const std::string& d) {
                      PGRES_TUPLES_OK, d);
   if (!exists.ok()) return exists.status();
   if (std::string(PQgetvalue(exists->get(), 0, 0)) != "t") {
+    // corsd_ tables without corsd_meta: not a store this corsd made (or
+    // one damaged by hand). Refused before anything is written.
+    auto ours = Exec(conn,
+                     "SELECT string_agg(tablename, ', ' ORDER BY tablename) "
+                     "FROM pg_tables WHERE tablename LIKE 'corsd\\_%' AND "
+                     "schemaname = current_schema()",
+                     PGRES_TUPLES_OK, d);
+    if (!ours.ok()) return ours.status();
+    if (!PQgetisnull(ours->get(), 0, 0)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          d, " has tables ", PQgetvalue(ours->get(), 0, 0),
+          " but no corsd_meta: not a corsd store; refusing to write to it "
+          "(drop them or point --store at another database)"));
+    }
     // A new store: the whole current schema and its seed.
     const std::string create = absl::StrCat(
         kSchema, kCreateDomains, ";",

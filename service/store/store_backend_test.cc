@@ -261,5 +261,65 @@ TEST(OpenStore, PicksTheBackendFromTheUrl) {
       << pg.status();
 }
 
+// ---- Stores from the past (service/store/testdata/sqlite_v*.sql) ----
+
+std::string ReadFixture(const std::string& name) {
+  std::ifstream in(
+      absl::StrCat(CORSD_SOURCE_DIR, "/service/store/testdata/", name));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class SqliteFromThePast : public ::testing::TestWithParam<int> {};
+
+// A store written by the release of format version GetParam(): today's corsd
+// migrates it, reads exactly what it held, takes writes, and opens it again.
+TEST_P(SqliteFromThePast, IsMigratedKeepsEverythingAndTakesWrites) {
+  const std::string sql =
+      ReadFixture(absl::StrCat("sqlite_v", GetParam(), ".sql"));
+  ASSERT_FALSE(sql.empty()) << "missing fixture sqlite_v" << GetParam();
+  TempDir dir;
+  MakeSqlite(absl::StrCat(dir.path(), "/corsd.db"), sql);
+  {
+    auto store = SqliteStore::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    Collect sink;
+    EXPECT_EQ(*(*store)->Load(sink), 2u);
+    EXPECT_EQ(sink.tenants, (std::vector<std::string>{"shop="}));
+    EXPECT_EQ(sink.entries,
+              (std::vector<std::string>{"shop/origin/https://shop.example.com",
+                                        "shop/api_host/api.shop.example.com"}));
+    EXPECT_TRUE(sink.domains.empty());
+    Mutation domain;
+    domain.type = Mutation::Type::kPutDomain;
+    domain.tenant = "shop";
+    domain.value = "shop.example.com";
+    domain.data = "record";
+    auto revision = (*store)->Commit(
+        {Add("shop", EntryKind::kOrigin, "https://b.example.com"), domain}, 2);
+    ASSERT_TRUE(revision.ok()) << revision.status();
+    EXPECT_EQ(*revision, 3u);
+  }
+  auto again = SqliteStore::Open(dir.path());
+  ASSERT_TRUE(again.ok()) << again.status();
+  Collect sink;
+  EXPECT_EQ(*(*again)->Load(sink), 3u);
+  EXPECT_EQ(sink.entries.size(), 3u);
+  EXPECT_EQ(sink.domains,
+            (std::vector<std::string>{"shop/shop.example.com=record"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryOlderVersion, SqliteFromThePast,
+                         ::testing::Range(1, kSqliteFormatVersion));
+
+// Raising kSqliteFormatVersion needs a migration step and a fixture of the
+// version it leaves: this fails until both exist.
+TEST(SqliteStore, EveryOlderFormatVersionHasAFixture) {
+  for (int v = 1; v < kSqliteFormatVersion; ++v) {
+    EXPECT_FALSE(ReadFixture(absl::StrCat("sqlite_v", v, ".sql")).empty())
+        << "service/store/testdata/sqlite_v" << v
+        << ".sql: add the schema and seed that version's release wrote";
+  }
+}
+
 }  // namespace
 }  // namespace corsd::store
