@@ -5,8 +5,14 @@
 // the background worker verifies on its own; grants follow the state.
 #include "service/verify/verifier.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -216,6 +222,112 @@ TEST_F(VerifierTest, StatesAndTimersSurviveARestart) {
   EXPECT_EQ(info->domain().token(), token);
   EXPECT_TRUE(Asked("shop.customer-one.test"));
   EXPECT_NE(Routed("shop.customer-one.test"), table::kNoTenant);
+}
+
+// A real HTTP server on loopback serving (then not serving) the token: the
+// HTTP proof through the verifier, names resolved by the real DNS server.
+class TokenServer {
+ public:
+  TokenServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::listen(fd_, 16);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TokenServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  void Serve(const std::string& token) {
+    std::lock_guard<std::mutex> lock(mu_);
+    token_ = token;
+  }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[4096];
+      std::string request;
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        const ssize_t n = ::read(c, buf, sizeof(buf));
+        if (n <= 0) break;
+        request.append(buf, n);
+      }
+      std::string token;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        token = token_;
+      }
+      const bool hit =
+          !token.empty() &&
+          request.find("GET /.well-known/corsd-challenge/" + token + " ") == 0;
+      const std::string body = hit ? token + "\n" : "not here\n";
+      const std::string response =
+          absl::StrCat("HTTP/1.1 ", hit ? "200 OK" : "404 Not Found",
+                       "\r\nContent-Length: ", body.size(),
+                       "\r\nConnection: close\r\n\r\n", body);
+      (void)!::write(c, response.data(), response.size());
+      ::close(c);
+    }
+  }
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::string token_;
+  std::thread thread_;
+};
+
+TEST_F(VerifierTest, HttpProofServedThenGone) {
+  TokenServer server;
+  VerifierOptions options;
+  options.http.port = server.port();
+  options.http.allow_private = true;  // the test server is on loopback
+  options.http.timeout = absl::Seconds(2);
+  Verifier verifier(node_->catalog.get(), resolver_.get(), options);
+  corsd::v1::AddDomainRequest add;
+  add.set_tenant("shop");
+  add.set_host("www.customer-three.test");
+  add.set_method(corsd::v1::DOMAIN_METHOD_HTTP);
+  auto info = node_->catalog->AddDomain(add);
+  ASSERT_TRUE(info.ok()) << info.status();
+  DnsRecords records;
+  records.addresses.push_back({"www.customer-three.test", "127.0.0.1"});
+  ASSERT_TRUE(dns_->Set(records).ok());
+  auto missing = verifier.VerifyNow("shop", "www.customer-three.test");
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->attempts(0).outcome(),
+            corsd::v1::DomainAttempt::OUTCOME_HTTP_STATUS)
+      << missing->attempts(0).reason();
+  server.Serve(info->domain().token());
+  auto verified = verifier.VerifyNow("shop", "www.customer-three.test");
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ(verified->state(), corsd::v1::DOMAIN_STATE_VERIFIED)
+      << verified->attempts(0).reason();
+  EXPECT_TRUE(Asked("www.customer-three.test"));
+  server.Serve("");
+  now_ += 25 * kHour;
+  auto failing = verifier.VerifyNow("shop", "www.customer-three.test");
+  EXPECT_EQ(failing->state(), corsd::v1::DOMAIN_STATE_FAILING);
+  // Without allow_private the verifier refuses loopback: no SSRF.
+  Verifier strict(node_->catalog.get(), resolver_.get(), VerifierOptions());
+  server.Serve(info->domain().token());
+  auto refused = strict.VerifyNow("shop", "www.customer-three.test");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->attempts(0).outcome(),
+            corsd::v1::DomainAttempt::OUTCOME_PRIVATE_TARGET)
+      << refused->attempts(0).reason();
 }
 
 TEST_F(VerifierTest, VerifyNowRefusesOperatorDomains) {

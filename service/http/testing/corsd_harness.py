@@ -74,13 +74,17 @@ class Corsd:
 
     # ---- process ----------------------------------------------------------
     def start(self):
-        self.dir = tempfile.mkdtemp(prefix="corsd-harness-")
+        """Starts corsd; again after stop() or kill(), on the same data dir
+        and token (a restart)."""
+        if self.dir is None:
+            self.dir = tempfile.mkdtemp(prefix="corsd-harness-")
+            with open(os.path.join(self.dir, "tokens"), "w") as f:
+                f.write(self.token + "\n")
+            os.chmod(os.path.join(self.dir, "tokens"), 0o600)
+            os.mkdir(os.path.join(self.dir, "data"))
         tokens = os.path.join(self.dir, "tokens")
-        with open(tokens, "w") as f:
-            f.write(self.token + "\n")
-        os.chmod(tokens, 0o600)
         data = os.path.join(self.dir, "data")
-        os.mkdir(data)
+        self.addresses = {}
         self.log_path = os.path.join(self.dir, "corsd.log")
         log = open(self.log_path, "wb")
         cmd = [self.binary, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
@@ -129,6 +133,15 @@ class Corsd:
         elif self.proc is not None:
             code = self.proc.returncode
         return code
+
+    def kill(self):
+        """SIGKILL, no drain: what a crash leaves. Returns the exit code."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        return self.proc.wait() if self.proc is not None else None
 
     def __enter__(self):
         return self.start()
