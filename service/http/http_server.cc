@@ -275,9 +275,11 @@ void HttpServer::Impl::Ask(Exchange& x) {
       if (absl::EqualsIgnoreCase(h.name, "x-forwarded-for")) caller = h.value;
     }
     if (ask_log.Allow()) {
-      std::fprintf(stderr, "corsd: /ask refused (%d): %s%s%s\n", answer.status,
-                   answer.body.c_str(), caller.empty() ? "" : "; caller ",
-                   std::string(door::ShownValue(caller)).c_str());
+      const std::string from =
+          caller.empty() ? ""
+                         : absl::StrCat("; caller ", door::ShownValue(caller));
+      std::fprintf(stderr, "corsd: /ask refused (%d): %s%s\n", answer.status,
+                   answer.body.c_str(), from.c_str());
     }
   }
   Plain(&x, answer.status, answer.body);

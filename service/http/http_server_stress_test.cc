@@ -1,7 +1,7 @@
 // One writer changes the table while HTTP clients ask /auth and /ask: every
 // answer is one of the states the writer produced (never an error or a
-// half-applied batch), and once the writer has published an origin every
-// later /ask sees it.
+// half-applied batch), and once the writer has published an origin and its
+// host as an API host (one batch) every later /auth and /ask sees them.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -82,7 +82,9 @@ TEST(HttpServerStressTest, OneWriterManyHttpReaders) {
   for (int n = 0; n < kOrigins; ++n) {
     ASSERT_TRUE(table
                     .Apply({{Op::Kind::kAddOrigin, "acme",
-                             absl::StrCat("https://shop", n, ".customer.com")}})
+                             absl::StrCat("https://shop", n, ".customer.com")},
+                            {Op::Kind::kAddApiHost, "acme",
+                             absl::StrCat("shop", n, ".customer.com")}})
                     .ok());
     published.store(n + 1, std::memory_order_release);
     epochs.Reclaim();
