@@ -92,6 +92,15 @@ absl::StatusOr<corsd::v1::PutTenantResponse> CatalogImpl::PutTenant(
   for (const std::string& w : prepared.compiled->warnings()) {
     response.add_warnings(w);
   }
+  const bool wants_origins = prepared.policy_proto.custom_domain_origins();
+  bool had_origins = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = tenants_.find(prepared.id); it != tenants_.end()) {
+      had_origins = it->second.policy->proto.custom_domain_origins();
+    }
+  }
+  const std::string id = prepared.id;
   std::vector<PreparedTenant> tenants;
   tenants.push_back(std::move(prepared));
   auto result =
@@ -99,6 +108,14 @@ absl::StatusOr<corsd::v1::PutTenantResponse> CatalogImpl::PutTenant(
   if (!result.ok()) return result.status();
   response.set_revision(result->revision);
   response.set_created(result->created == 1);
+  if (!request.dry_run() && wants_origins != had_origins) {
+    // The verified domains' origin grants follow the policy at once (a
+    // second durable batch; were it lost, the next attempt of each domain
+    // would write the same).
+    auto regranted = RefreshDomainGrants(id);
+    if (!regranted.ok()) return regranted.status();
+    if (*regranted != 0) response.set_revision(*regranted);
+  }
   return response;
 }
 

@@ -323,6 +323,31 @@ absl::StatusOr<uint64_t> CatalogImpl::CommitBuiltLocked(
   }
 }
 
+absl::StatusOr<uint64_t> CatalogImpl::RefreshDomainGrants(
+    const std::string& tenant) {
+  const int64_t now = NowMs();
+  absl::MutexLock lock(&mu_);
+  bool empty = false;
+  auto build = [&]() -> absl::StatusOr<Batch> {
+    Batch batch;
+    for (auto it = domains_.lower_bound({tenant, ""});
+         it != domains_.end() && it->first.first == tenant; ++it) {
+      if (!domain::GrantsActive(it->second)) continue;
+      Batch one;
+      AppendDomainWriteLocked(it->second, &one, now);
+      if (one.size() > 1) {  // more than the record itself: a grant changed
+        for (Mutation& m : one) batch.push_back(std::move(m));
+      }
+    }
+    empty = batch.empty();
+    return batch;
+  };
+  if (absl::StatusOr<Batch> first = build(); !first.ok() || empty) {
+    return first.ok() ? absl::StatusOr<uint64_t>(0) : first.status();
+  }
+  return CommitBuiltLocked("PutTenant (custom domain origins)", build);
+}
+
 absl::StatusOr<corsd::v1::DomainInfo> CatalogImpl::AddDomain(
     const corsd::v1::AddDomainRequest& request) {
   constexpr absl::string_view kWhat = "AddDomain";

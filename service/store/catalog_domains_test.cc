@@ -194,6 +194,22 @@ TEST_F(CatalogDomainsTest, VerificationGrantsAndSuspensionRemovesThem) {
   EXPECT_TRUE(Origins(catalog(), "one").empty());
 }
 
+TEST_F(CatalogDomainsTest, OriginGrantsFollowThePolicyAtOnce) {
+  ASSERT_TRUE(Add("one", "shop.example.com").ok());
+  ASSERT_TRUE(Attempt("one", "shop.example.com", Proven()).ok());
+  EXPECT_EQ(Origins(catalog(), "one"),
+            std::vector<std::string>{"https://shop.example.com"});
+  v1::PutTenantRequest off = PutReq("one");  // custom_domain_origins unset
+  ASSERT_TRUE(catalog().PutTenant(off).ok());
+  EXPECT_TRUE(Origins(catalog(), "one").empty());
+  EXPECT_EQ(Router("shop.example.com"), "one") << "routing stays";
+  v1::PutTenantRequest on = PutReq("one");
+  on.mutable_tenant()->mutable_policy()->set_custom_domain_origins(true);
+  ASSERT_TRUE(catalog().PutTenant(on).ok());
+  EXPECT_EQ(Origins(catalog(), "one"),
+            std::vector<std::string>{"https://shop.example.com"});
+}
+
 TEST_F(CatalogDomainsTest, EntriesTheOperatorWroteAreNeverRemovedByADomain) {
   v1::WriteEntriesRequest write;
   *write.add_ops() = testing::AddOrigin("one", "https://shop.example.com");

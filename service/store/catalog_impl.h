@@ -182,6 +182,10 @@ class CatalogImpl final : public Catalog {
   // The apply path of kPutDomain / kRemoveDomain, and of kDeleteTenant for
   // the tenant's domains; refreshes the index for the hosts touched.
   void ApplyDomainLocked(const Mutation& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Brings the origin grants of `tenant`'s active domains in line with its
+  // policy's custom_domain_origins, in one batch. Returns its revision (0
+  // when nothing changed).
+  absl::StatusOr<uint64_t> RefreshDomainGrants(const std::string& tenant);
   // What the /ask index holds for `host` given every record of it.
   domain::DomainIndex::Change IndexChangeLocked(const std::string& host) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
