@@ -184,8 +184,8 @@ int Main(int argc, char** argv) {
           // One host per tenant (a customer domain belongs to one tenant).
           std::snprintf(value, sizeof(value), "https://s%09llu.%s.example.com",
                         static_cast<unsigned long long>(i), names[t].c_str());
-          batch.push_back(
-              {Mutation::Type::kAddEntry, EntryKind::kOrigin, names[t], value});
+          batch.push_back({Mutation::Type::kAddEntry, EntryKind::kOrigin,
+                           names[t], value, ""});
           if (batch.size() == kSession) {
             auto r = (*seed_store)->Commit(batch, *revision);
             if (!r.ok()) {

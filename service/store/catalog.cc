@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -360,16 +361,16 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
   batch.reserve(tenants.size() + ops.size() + 1);
   if (!deleted.empty()) {
     batch.push_back(
-        {Mutation::Type::kDeleteTenant, EntryKind::kOrigin, deleted, ""});
+        {Mutation::Type::kDeleteTenant, EntryKind::kOrigin, deleted, "", ""});
   }
   for (const PreparedTenant& t : tenants) {
-    batch.push_back(
-        {Mutation::Type::kPutTenant, EntryKind::kOrigin, t.id, t.policy_bytes});
+    batch.push_back({Mutation::Type::kPutTenant, EntryKind::kOrigin, t.id,
+                     t.policy_bytes, ""});
   }
   for (const PreparedOp& op : ops) {
     batch.push_back(
         {op.add ? Mutation::Type::kAddEntry : Mutation::Type::kRemoveEntry,
-         op.kind, op.tenant, op.value});
+         op.kind, op.tenant, op.value, ""});
   }
   std::vector<table::Op> table_ops;
   absl::MutexLock lock(&mu_);
@@ -407,29 +408,38 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
           what, ": refused by the table, nothing changed: ", s.message()));
     }
     if (dry_run) return result;
-    const uint64_t base = applied_revision_.load(std::memory_order_acquire);
-    auto revision = store_->Commit(batch, base);
-    if (absl::IsAborted(revision.status()) && store_->Shared() &&
-        attempt < kMaxCommitAttempts) {
-      // Another replica wrote first: apply its changes, validate again.
-      const int pause_us = absl::Uniform<int>(jitter_, 0, 500 * attempt);
-      mu_.Unlock();
-      std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
-      absl::Status caught_up = CatchUp();
-      mu_.Lock();
-      if (!caught_up.ok()) return caught_up;
-      continue;
-    }
+    auto revision = TryCommitLocked(batch, attempt);
     if (!revision.ok()) return revision.status();
+    if (!revision->has_value()) continue;  // caught up: validate again
     absl::flat_hash_map<std::string, PreparedTenant> compiled;
     for (PreparedTenant& t : tenants) compiled[t.id] = std::move(t);
     const table::ApplyResult applied =
-        ApplyLocked(batch, table_ops, *revision, std::move(compiled));
-    result.revision = *revision;
+        ApplyLocked(batch, table_ops, **revision, std::move(compiled));
+    result.revision = **revision;
     result.added = applied.added - result.created;
     result.removed = applied.removed - (deleted.empty() ? 0 : 1);
     return result;
   }
+}
+
+absl::StatusOr<std::optional<uint64_t>> CatalogImpl::TryCommitLocked(
+    const Batch& batch, int attempt) {
+  const uint64_t base = applied_revision_.load(std::memory_order_acquire);
+  auto revision = store_->Commit(batch, base);
+  if (absl::IsAborted(revision.status()) && store_->Shared() &&
+      attempt < kMaxCommitAttempts) {
+    // Another replica wrote first: apply its changes; the caller validates
+    // again.
+    const int pause_us = absl::Uniform<int>(jitter_, 0, 500 * attempt);
+    mu_.Unlock();
+    std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
+    absl::Status caught_up = CatchUp();
+    mu_.Lock();
+    if (!caught_up.ok()) return caught_up;
+    return std::optional<uint64_t>();
+  }
+  if (!revision.ok()) return revision.status();
+  return std::optional<uint64_t>(*revision);
 }
 
 std::vector<table::Op> CatalogImpl::TableOps(const Batch& batch) {

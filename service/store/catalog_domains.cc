@@ -2,9 +2,7 @@
 // the verifier's side (due domains, recording attempts) and the apply path
 // of domain mutations, which keeps domains_, holders_, due_ and the /ask
 // index in line with the store on every replica.
-#include <chrono>
 #include <cstdio>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -21,9 +19,6 @@ using corsd::v1::CustomDomain;
 
 constexpr uint32_t kDefaultDomainPage = 100;
 constexpr uint32_t kMaxDomainPage = 1000;
-// As catalog.cc's write path: commits lost to other replicas before
-// giving up with Aborted.
-constexpr int kMaxDomainCommitAttempts = 30;
 
 // The origin or wildcard entry a verified domain grants:
 // "https://<host>", or "https://*.<parent>" for "*.<parent>".
@@ -305,21 +300,11 @@ absl::StatusOr<uint64_t> CatalogImpl::CommitBuiltLocked(
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": refused by the table, nothing changed: ", s.message()));
     }
-    const uint64_t base = applied_revision_.load(std::memory_order_acquire);
-    auto revision = store_->Commit(*batch, base);
-    if (absl::IsAborted(revision.status()) && store_->Shared() &&
-        attempt < kMaxDomainCommitAttempts) {
-      const int pause_us = absl::Uniform<int>(jitter_, 0, 500 * attempt);
-      mu_.Unlock();
-      std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
-      absl::Status caught_up = CatchUp();
-      mu_.Lock();
-      if (!caught_up.ok()) return caught_up;
-      continue;
-    }
+    auto revision = TryCommitLocked(*batch, attempt);
     if (!revision.ok()) return revision.status();
-    ApplyLocked(*batch, ops, *revision, {});
-    return *revision;
+    if (!revision->has_value()) continue;  // caught up: build again
+    ApplyLocked(*batch, ops, **revision, {});
+    return **revision;
   }
 }
 

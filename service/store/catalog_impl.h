@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -158,6 +159,14 @@ class CatalogImpl final : public Catalog {
   // `compiled` holds the compiled policy of every tenant the batch puts.
   // Aborts the process if the table refuses (validation guaranteed it
   // cannot; state would otherwise diverge from the durable store).
+  // Commits `batch` at the applied revision: the new revision, or an empty
+  // optional when another replica wrote first and this one has caught up
+  // (after a short jittered pause growing with `attempt`; the caller
+  // validates again and retries). Aborted once attempts run out; the
+  // store's and CatchUp's errors otherwise. Releases mu_ while pausing.
+  absl::StatusOr<std::optional<uint64_t>> TryCommitLocked(const Batch& batch,
+                                                          int attempt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The table ops of `batch`.
   static std::vector<table::Op> TableOps(const Batch& batch);
   table::ApplyResult ApplyLocked(

@@ -179,11 +179,12 @@ TEST_F(Postgres, StoreCommitsLogsAndRefusesStaleWrites) {
   auto store = PostgresStore::Open(db_url_);
   ASSERT_TRUE(store.ok()) << store.status();
   Batch b1 = {
-      {Mutation::Type::kPutTenant, EntryKind::kOrigin, "t", "p"},
-      {Mutation::Type::kAddEntry, EntryKind::kOrigin, "t", "https://a.com"},
-      {Mutation::Type::kAddEntry, EntryKind::kOrigin, "t", "https://a.com"},
-      {Mutation::Type::kRemoveEntry, EntryKind::kOrigin, "t", "https://a.com"},
-      {Mutation::Type::kAddEntry, EntryKind::kApiHost, "t", "api.t.com"}};
+      {Mutation::Type::kPutTenant, EntryKind::kOrigin, "t", "p", ""},
+      {Mutation::Type::kAddEntry, EntryKind::kOrigin, "t", "https://a.com", ""},
+      {Mutation::Type::kAddEntry, EntryKind::kOrigin, "t", "https://a.com", ""},
+      {Mutation::Type::kRemoveEntry, EntryKind::kOrigin, "t", "https://a.com",
+       ""},
+      {Mutation::Type::kAddEntry, EntryKind::kApiHost, "t", "api.t.com", ""}};
   ASSERT_EQ(*(*store)->Commit(b1, 0), 1u);
   EXPECT_EQ((*store)->Commit(b1, 0).status().code(),
             absl::StatusCode::kAborted);
@@ -254,8 +255,8 @@ TEST_F(Postgres, AVersion1StoreFromThePreviousReleaseIsMigrated) {
     auto store = PostgresStore::Open(db_url_);
     ASSERT_TRUE(store.ok()) << store.status();
     const Batch batch = {
-        {Mutation::Type::kPutTenant, EntryKind::kOrigin, "t", "p"},
-        {Mutation::Type::kAddEntry, EntryKind::kApiHost, "t", "api.t.com"}};
+        {Mutation::Type::kPutTenant, EntryKind::kOrigin, "t", "p", ""},
+        {Mutation::Type::kAddEntry, EntryKind::kApiHost, "t", "api.t.com", ""}};
     ASSERT_TRUE((*store)->Commit(batch, 0).ok());
   }
   conn = PQconnectdb(db_url_.c_str());

@@ -53,13 +53,13 @@ class Peek {
 };
 
 Mutation Put(std::string t) {
-  return {Mutation::Type::kPutTenant, EntryKind::kOrigin, t, "p"};
+  return {Mutation::Type::kPutTenant, EntryKind::kOrigin, t, "p", ""};
 }
 Mutation Add(std::string t, std::string v) {
-  return {Mutation::Type::kAddEntry, EntryKind::kOrigin, t, v};
+  return {Mutation::Type::kAddEntry, EntryKind::kOrigin, t, v, ""};
 }
 Mutation Remove(std::string t, std::string v) {
-  return {Mutation::Type::kRemoveEntry, EntryKind::kOrigin, t, v};
+  return {Mutation::Type::kRemoveEntry, EntryKind::kOrigin, t, v, ""};
 }
 std::string Origin(int i) { return absl::StrCat("https://h", i, ".example"); }
 

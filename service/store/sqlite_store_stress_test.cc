@@ -62,11 +62,11 @@ TEST(SqliteStoreStress, SnapshotsHoldWholeBatchesWhileFolding) {
     options.fold_slice = 16;  // many slices: readers race them
     auto store = SqliteStore::Open(dir, options);
     ASSERT_TRUE(store.ok()) << store.status();
-    ASSERT_TRUE(
-        (*store)
-            ->Commit(
-                {{Mutation::Type::kPutTenant, EntryKind::kOrigin, "t", ""}}, 0)
-            .ok());
+    ASSERT_TRUE((*store)
+                    ->Commit({{Mutation::Type::kPutTenant, EntryKind::kOrigin,
+                               "t", "", ""}},
+                             0)
+                    .ok());
     std::atomic<bool> done{false};  // relaxed is enough: a stop flag
     std::atomic<int> loads{0};
     std::vector<std::thread> readers;
@@ -92,7 +92,7 @@ TEST(SqliteStoreStress, SnapshotsHoldWholeBatchesWhileFolding) {
       Batch batch;
       for (int j = 0; j < SizeOf(b); ++j) {
         batch.push_back({Mutation::Type::kAddEntry, EntryKind::kOrigin, "t",
-                         absl::StrCat("https://b", b, "-", j, ".stress")});
+                         absl::StrCat("https://b", b, "-", j, ".stress"), ""});
       }
       auto revision = (*store)->Commit(batch, b + 1);
       ASSERT_TRUE(revision.ok()) << revision.status();

@@ -19,20 +19,21 @@ using ::corsd::store::testing::Collect;
 using ::corsd::store::testing::TempDir;
 
 Mutation Put(std::string t, std::string policy) {
-  return {Mutation::Type::kPutTenant, EntryKind::kOrigin, t, policy};
+  return {Mutation::Type::kPutTenant, EntryKind::kOrigin, t, policy, ""};
 }
 Mutation Add(std::string t, EntryKind k, std::string v) {
-  return {Mutation::Type::kAddEntry, k, t, v};
+  return {Mutation::Type::kAddEntry, k, t, v, ""};
 }
 Mutation Remove(std::string t, EntryKind k, std::string v) {
-  return {Mutation::Type::kRemoveEntry, k, t, v};
+  return {Mutation::Type::kRemoveEntry, k, t, v, ""};
 }
 
 TEST(BatchEncoding, RoundTrips) {
-  Batch batch = {Put("t1", std::string("\0\x01policy", 8)),
-                 Add("t1", EntryKind::kOrigin, "https://a.example.com"),
-                 Remove("t1", EntryKind::kWildcard, "https://*.example.com"),
-                 {Mutation::Type::kDeleteTenant, EntryKind::kOrigin, "t2", ""}};
+  Batch batch = {
+      Put("t1", std::string("\0\x01policy", 8)),
+      Add("t1", EntryKind::kOrigin, "https://a.example.com"),
+      Remove("t1", EntryKind::kWildcard, "https://*.example.com"),
+      {Mutation::Type::kDeleteTenant, EntryKind::kOrigin, "t2", "", ""}};
   auto decoded = DecodeBatch(EncodeBatch(batch));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(*decoded, batch);
@@ -112,7 +113,7 @@ TEST(SqliteStore, DeleteTenantRemovesItsEntries) {
                   .ok());
   ASSERT_TRUE((*store)
                   ->Commit({{Mutation::Type::kDeleteTenant, EntryKind::kOrigin,
-                             "t1", ""}},
+                             "t1", "", ""}},
                            1)
                   .ok());
   Collect c;
