@@ -56,7 +56,9 @@ absl::Status MigratePostgresFrom(PGconn* conn, int from, const std::string& d) {
 
 }  // namespace
 
-absl::Status PreparePostgresFormat(PGconn* conn, const std::string& d) {
+absl::Status PreparePostgresFormat(
+    PGconn* conn, const std::string& d,
+    const std::function<void(int from)>& after_step) {
   if (auto r = Exec(conn, "SELECT pg_advisory_xact_lock(1668248179)",
                     PGRES_TUPLES_OK, d);
       !r.ok()) {
@@ -130,6 +132,7 @@ absl::Status PreparePostgresFormat(PGconn* conn, const std::string& d) {
           absl::StrCat(d, ": migrating store format version ", v, " to ", v + 1,
                        " failed, nothing changed: ", s.message()));
     }
+    if (after_step) after_step(v);
   }
   if (from != kPostgresFormatVersion) {
     const std::string set =

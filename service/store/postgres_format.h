@@ -15,6 +15,7 @@
 
 #include <libpq-fe.h>
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -36,8 +37,11 @@ inline constexpr int kPostgresFormatVersion = 3;
 // versions and the upgrade order), or a migration step failed (naming it);
 // the caller then rolls back, so the store is left as it was. libpq errors
 // as postgres_internal::PgError.
-absl::Status PreparePostgresFormat(PGconn* conn,
-                                   const std::string& description);
+// `after_step` (tests only; may be null) is called after each migration
+// step, inside the transaction, with the version it migrated from.
+absl::Status PreparePostgresFormat(
+    PGconn* conn, const std::string& description,
+    const std::function<void(int from)>& after_step = nullptr);
 
 }  // namespace corsd::store
 

@@ -149,7 +149,8 @@ absl::StatusOr<std::unique_ptr<Store::Lease>> PostgresStore::TryLease(
 }
 
 absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
-    absl::string_view url) {
+    absl::string_view url,
+    const std::function<void(int from)>& after_migration_step) {
   std::unique_ptr<PostgresStore> store(
       new PostgresStore(std::string(url), DescribeUrl(url)));
   absl::MutexLock lock(&store->write_mu_);
@@ -163,7 +164,10 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     return r.status();
   }
   absl::Cleanup rollback = [conn] { PQclear(PQexec(conn, "ROLLBACK")); };
-  if (absl::Status s = PreparePostgresFormat(conn, d); !s.ok()) return s;
+  if (absl::Status s = PreparePostgresFormat(conn, d, after_migration_step);
+      !s.ok()) {
+    return s;
+  }
   if (auto r = Exec(conn, "COMMIT", PGRES_COMMAND_OK, d); !r.ok()) {
     return r.status();
   }

@@ -34,6 +34,7 @@
 #ifndef CORSD_SERVICE_STORE_POSTGRES_STORE_H_
 #define CORSD_SERVICE_STORE_POSTGRES_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,8 +58,11 @@ class PostgresStore final : public Store {
   // never the password); FailedPrecondition when corsd_meta holds another
   // format, or a version newer than kPostgresFormatVersion or unknown (the
   // store is left as it was).
+  // `after_migration_step`: a test hook (PreparePostgresFormat), null in
+  // corsd.
   static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(
-      absl::string_view url);
+      absl::string_view url,
+      const std::function<void(int from)>& after_migration_step = nullptr);
   ~PostgresStore() override;
 
   std::string Describe() const override { return description_; }

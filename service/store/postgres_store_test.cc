@@ -3,6 +3,9 @@
 #include "service/store/postgres_store.h"
 
 #include <libpq-fe.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -372,6 +375,56 @@ TEST_P(PostgresFromThePast, IsMigratedKeepsEverythingAndTakesWrites) {
   ASSERT_TRUE(changes.ok()) << changes.status();
   ASSERT_EQ(changes->size(), 1u);
   EXPECT_EQ((*changes)[0].batch[0].data, "record");
+}
+
+// SIGKILL of a replica in the middle of a migration (after its first step,
+// inside its transaction): PostgreSQL rolls it back, the store is wholly
+// old, and the next replica migrates it wholly.
+TEST_F(Postgres, AKillDuringMigrationLeavesTheOldFormatWhole) {
+  PGconn* conn = PQconnectdb(db_url_.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
+  PGresult* r = PQexec(conn, ReadFixture("postgres_v1.sql").c_str());
+  ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+  PQclear(r);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    (void)PostgresStore::Open(db_url_, [&](int from) {
+      if (from != 1) return;
+      (void)!::write(ready[1], "x", 1);
+      for (;;) ::pause();  // killed here, mid-transaction
+    });
+    ::_exit(3);
+  }
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the child never migrated";
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ::close(ready[0]);
+  ::close(ready[1]);
+  r = PQexec(conn,
+             "SELECT (SELECT value FROM corsd_meta WHERE key='version'), "
+             "to_regclass('corsd_domains') IS NULL");
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(conn);
+  EXPECT_STREQ(PQgetvalue(r, 0, 0), "1") << "wholly old";
+  EXPECT_STREQ(PQgetvalue(r, 0, 1), "t") << "no table of a later version";
+  PQclear(r);
+  // The server notices the dead client and rolls back; its advisory lock
+  // goes with it, so the next Open does not wait forever.
+  auto store = PostgresStore::Open(db_url_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store::testing::Collect sink;
+  EXPECT_EQ(*(*store)->Load(sink), 2u);
+  EXPECT_EQ(sink.entries.size(), 2u);
+  r = PQexec(conn, "SELECT value FROM corsd_meta WHERE key='version'");
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)),
+            absl::StrCat(kPostgresFormatVersion));
+  PQclear(r);
+  PQfinish(conn);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryOlderVersion, PostgresFromThePast,

@@ -83,7 +83,8 @@ absl::Status MigrateSqliteFrom(sqlite3* db, const std::string& path, int from) {
 
 // Creates the schema in an empty database, or checks an existing one and
 // migrates an older format forward.
-absl::Status InitSchema(sqlite3* db, const std::string& path) {
+absl::Status InitSchema(sqlite3* db, const std::string& path,
+                        const std::function<void(int)>& after_step) {
   sqlite3_stmt* stmt = nullptr;
   // Does the database have any table at all?
   if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &stmt,
@@ -160,6 +161,7 @@ absl::Status InitSchema(sqlite3* db, const std::string& path) {
           absl::StrCat(path, ": migrating store format version ", from, " to ",
                        from + 1, " failed, nothing changed: ", s.message()));
     }
+    if (after_step) after_step(from);
   }
   const std::string set = absl::StrCat(
       "UPDATE meta SET value=", kSqliteFormatVersion, " WHERE key='version'");
@@ -251,7 +253,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = InitSchema(db, path); !s.ok()) return s;
+  if (absl::Status s = InitSchema(db, path, options.after_migration_step);
+      !s.ok()) {
+    return s;
+  }
   if (!existed) {
     // Make the new file's directory entry durable too.
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

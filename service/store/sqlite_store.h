@@ -37,6 +37,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -75,6 +76,10 @@ struct SqliteStoreOptions {
   // False: no background thread; pending batches are folded only by Open and
   // Load (tests use this to look at a store with batches pending).
   bool background_fold = true;
+  // Test hook: called inside the migration transaction after each step
+  // (with the version it migrated from), so a test can kill the process
+  // mid-migration. Null in corsd.
+  std::function<void(int from)> after_migration_step;
 };
 
 class SqliteStore final : public Store {

@@ -1,4 +1,7 @@
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -311,6 +314,59 @@ TEST_P(SqliteFromThePast, IsMigratedKeepsEverythingAndTakesWrites) {
 
 INSTANTIATE_TEST_SUITE_P(EveryOlderVersion, SqliteFromThePast,
                          ::testing::Range(1, kSqliteFormatVersion));
+
+// SIGKILL in the middle of a migration (after its first step, inside its
+// transaction): the next open finds the store wholly old, then migrates it
+// wholly.
+TEST(SqliteStore, AKillDuringMigrationLeavesTheOldFormatWhole) {
+  TempDir dir;
+  const std::string path = absl::StrCat(dir.path(), "/corsd.db");
+  MakeSqlite(path, ReadFixture("sqlite_v1.sql"));
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    SqliteStoreOptions options;
+    options.after_migration_step = [&](int from) {
+      if (from != 1) return;
+      (void)!::write(ready[1], "x", 1);
+      for (;;) ::pause();  // killed here, mid-transaction
+    };
+    (void)SqliteStore::Open(dir.path(), options);
+    ::_exit(3);  // not reached when the hook ran
+  }
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the child never migrated";
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ::close(ready[0]);
+  ::close(ready[1]);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "SELECT (SELECT value FROM meta WHERE "
+                                 "key='version'), (SELECT count(*) FROM "
+                                 "sqlite_master WHERE name IN "
+                                 "('pending','domains'))",
+                                 -1, &stmt, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(stmt, 0), 1) << "wholly old";
+    EXPECT_EQ(sqlite3_column_int(stmt, 1), 0) << "no table of a later version";
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+  }
+  auto store = SqliteStore::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  Collect sink;
+  EXPECT_EQ(*(*store)->Load(sink), 2u);
+  EXPECT_EQ(sink.entries.size(), 2u);
+}
 
 // Raising kSqliteFormatVersion needs a migration step and a fixture of the
 // version it leaves: this fails until both exist.
