@@ -368,6 +368,32 @@ TEST(SqliteStore, AKillDuringMigrationLeavesTheOldFormatWhole) {
   EXPECT_EQ(sink.entries.size(), 2u);
 }
 
+// A step that fails (here: v2 -> v3 meets a table named like the one it
+// creates) leaves the store as it was and names the step.
+TEST(SqliteStore, AFailedMigrationStepChangesNothingAndSaysWhich) {
+  TempDir dir;
+  const std::string path = absl::StrCat(dir.path(), "/corsd.db");
+  MakeSqlite(path, ReadFixture("sqlite_v2.sql") +
+                       "CREATE TABLE domains(something TEXT);");
+  auto store = SqliteStore::Open(dir.path());
+  ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find(
+                "migrating store format version 2 to 3 failed, nothing "
+                "changed"),
+            std::string::npos)
+      << store.status();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='version'",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 2);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
 // Raising kSqliteFormatVersion needs a migration step and a fixture of the
 // version it leaves: this fails until both exist.
 TEST(SqliteStore, EveryOlderFormatVersionHasAFixture) {
