@@ -356,7 +356,7 @@ uint64_t CatalogImpl::CheckStateLocked(
 absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
     absl::string_view what, std::vector<PreparedTenant> tenants,
     const std::vector<PreparedOp>& ops, const std::string& deleted,
-    bool dry_run) {
+    bool dry_run, const std::vector<PreparedDomain>& domains) {
   Batch batch;
   batch.reserve(tenants.size() + ops.size() + 1);
   if (!deleted.empty()) {
@@ -372,6 +372,11 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
         {op.add ? Mutation::Type::kAddEntry : Mutation::Type::kRemoveEntry,
          op.kind, op.tenant, op.value, ""});
   }
+  for (const PreparedDomain& d : domains) {
+    batch.push_back({Mutation::Type::kPutDomain, EntryKind::kOrigin,
+                     d.record.tenant(), d.record.host(),
+                     d.record.SerializeAsString()});
+  }
   std::vector<table::Op> table_ops;
   absl::MutexLock lock(&mu_);
   for (int attempt = 1;; ++attempt) {
@@ -379,6 +384,7 @@ absl::StatusOr<CatalogImpl::WriteResult> CatalogImpl::Write(
     const bool missing = !deleted.empty() && !tenants_.contains(deleted);
     ErrorList errors;
     result.created = CheckStateLocked(tenants, ops, &errors);
+    if (!domains.empty()) CheckDomainsLocked(tenants, domains, &errors);
     if (!errors.empty() || missing) {
       // A shared store may hold writes this replica has not followed yet
       // (the tenant created through another replica a moment ago): refuse

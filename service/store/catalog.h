@@ -159,8 +159,9 @@ class Catalog {
   // A new import session.
   virtual std::unique_ptr<ImportSession> BeginImport() = 0;
   // Streams a consistent snapshot: every tenant (with policy) first, then
-  // every entry as an OP_ADD op, in chunks of at most kExportChunkItems
-  // items. `sink` returns false to stop early (then Cancelled is returned).
+  // every entry as an OP_ADD op, then every custom domain record, in chunks
+  // of at most kExportChunkItems items. `sink` returns false to stop early
+  // (then Cancelled is returned).
   virtual absl::Status Export(
       absl::FunctionRef<bool(const corsd::v1::ExportChunk&)> sink) = 0;
   // Counts, revision and table bytes; `decisions` left empty (rpc fills it).

@@ -24,12 +24,13 @@ class ImportSessionImpl final : public ImportSession {
   absl::Status Add(const corsd::v1::ImportChunk& chunk) override {
     if (done_) return absl::FailedPreconditionError("import already committed");
     if (!failed_.ok()) return failed_;
-    const size_t items = chunk.tenants_size() + chunk.ops_size();
+    const size_t items =
+        chunk.tenants_size() + chunk.ops_size() + chunk.domains_size();
     ErrorList errors;
     if (items > kMaxChunkItems) {
       errors.Add(next_index_, "chunk", absl::StrCat(items, " items"),
                  absl::StrCat("an ImportChunk holds at most ", kMaxChunkItems,
-                              " items (tenants + ops)"));
+                              " items (tenants + ops + domains)"));
       failed_ = errors.ToStatus("import");
       return failed_;
     }
@@ -47,6 +48,12 @@ class ImportSessionImpl final : public ImportSession {
       if (PrepareOp(next_index_++, op, &ops_[kept], &errors)) ++kept;
     }
     ops_.resize(kept);
+    for (const corsd::v1::CustomDomain& domain : chunk.domains()) {
+      PreparedDomain prepared;
+      if (PrepareDomain(next_index_++, domain, &prepared, &errors)) {
+        domains_.push_back(std::move(prepared));
+      }
+    }
     failed_ = errors.ToStatus("import");
     return failed_;
   }
@@ -56,8 +63,8 @@ class ImportSessionImpl final : public ImportSession {
     done_ = true;
     if (!failed_.ok()) return failed_;
     const uint64_t tenant_count = tenants_.size();
-    auto result =
-        catalog_->Write("import", std::move(tenants_), ops_, "", dry_run_);
+    auto result = catalog_->Write("import", std::move(tenants_), ops_, "",
+                                  dry_run_, domains_);
     ops_.clear();
     ops_.shrink_to_fit();
     if (!result.ok()) return result.status();
@@ -73,6 +80,7 @@ class ImportSessionImpl final : public ImportSession {
   CatalogImpl* const catalog_;
   std::vector<PreparedTenant> tenants_;
   std::vector<PreparedOp> ops_;
+  std::vector<PreparedDomain> domains_;
   uint64_t next_index_ = 0;
   bool dry_run_ = false;
   bool done_ = false;
@@ -271,13 +279,16 @@ class ExportSink final : public LoadSink {
     return MaybeFlush();
   }
 
-  // Custom domains are not part of the export format yet (ExportChunk has
-  // no field for them): an export + import keeps tenants and entries (with
-  // the API hosts and origins verified domains granted), not the domains'
-  // lifecycle records.
-  absl::Status OnDomain(absl::string_view, absl::string_view,
-                        absl::string_view) override {
-    return absl::OkStatus();
+  absl::Status OnDomain(absl::string_view tenant, absl::string_view host,
+                        absl::string_view record) override {
+    corsd::v1::CustomDomain* domain = chunk_.add_domains();
+    if (!domain->ParseFromArray(record.data(),
+                                static_cast<int>(record.size()))) {
+      return absl::DataLossError(
+          absl::StrCat("stored custom domain \"", host, "\" of tenant \"",
+                       tenant, "\" is not a corsd.v1.CustomDomain"));
+    }
+    return MaybeFlush();
   }
 
   absl::Status OnEntry(absl::string_view tenant, EntryKind kind,
@@ -291,7 +302,8 @@ class ExportSink final : public LoadSink {
   }
 
   absl::Status Flush() {
-    if (chunk_.tenants_size() + chunk_.ops_size() == 0) {
+    if (chunk_.tenants_size() + chunk_.ops_size() + chunk_.domains_size() ==
+        0) {
       return absl::OkStatus();
     }
     const bool go_on = sink_(chunk_);
@@ -302,8 +314,8 @@ class ExportSink final : public LoadSink {
 
  private:
   absl::Status MaybeFlush() {
-    if (static_cast<size_t>(chunk_.tenants_size() + chunk_.ops_size()) <
-        kExportChunkItems) {
+    if (static_cast<size_t>(chunk_.tenants_size() + chunk_.ops_size() +
+                            chunk_.domains_size()) < kExportChunkItems) {
       return absl::OkStatus();
     }
     return Flush();

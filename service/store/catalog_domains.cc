@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -305,6 +307,33 @@ absl::StatusOr<uint64_t> CatalogImpl::CommitBuiltLocked(
     if (!revision->has_value()) continue;  // caught up: build again
     ApplyLocked(*batch, ops, **revision, {});
     return **revision;
+  }
+}
+
+void CatalogImpl::CheckDomainsLocked(const std::vector<PreparedTenant>& tenants,
+                                     const std::vector<PreparedDomain>& domains,
+                                     ErrorList* errors) {
+  absl::flat_hash_set<std::string> created;
+  for (const PreparedTenant& t : tenants) created.insert(t.id);
+  absl::flat_hash_map<std::string, std::string> active_in_batch;
+  for (const PreparedDomain& d : domains) {
+    const CustomDomain& r = d.record;
+    if (!tenants_.contains(r.tenant()) && !created.contains(r.tenant())) {
+      errors->Add(d.index, "domains.tenant", r.tenant(),
+                  absl::StrCat("tenant \"", r.tenant(),
+                               "\" does not exist; import it first"));
+      continue;
+    }
+    if (!domain::GrantsActive(r)) continue;
+    auto [it, inserted] = active_in_batch.try_emplace(r.host(), r.tenant());
+    const bool clash = (!inserted && it->second != r.tenant()) ||
+                       !OtherHolderLocked(r.tenant(), r.host()).empty();
+    if (clash) {
+      errors->Add(d.index, "domains.host", r.host(),
+                  "is held by another tenant; expected a host no other "
+                  "tenant holds (a proof moves a held host, an import "
+                  "cannot)");
+    }
   }
 }
 

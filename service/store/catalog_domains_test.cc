@@ -3,10 +3,12 @@
 // removed with the state, a proof moving a host between tenants, cascades,
 // listing, and the /ask index following every change.
 #include <atomic>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "service/store/dump_file.h"
 #include "service/store/testing/catalog_fixture.h"
 
 namespace corsd::store {
@@ -333,6 +335,76 @@ TEST_F(CatalogDomainsTest, ListPagesFiltersAndRefusesBadTokens) {
   const DomainCounts counts = catalog().CountDomains();
   EXPECT_EQ(counts.by_state[v1::DOMAIN_STATE_PENDING], 3u);
   EXPECT_EQ(counts.by_state[v1::DOMAIN_STATE_VERIFIED], 1u);
+}
+
+// Export + import (through the dump file, as corsctl export/import do)
+// keeps every domain with its lifecycle: nothing is lost.
+TEST_F(CatalogDomainsTest, ExportAndImportKeepDomainsAndTheirState) {
+  ASSERT_TRUE(Add("one", "shop.example.com").ok());
+  ASSERT_TRUE(Attempt("one", "shop.example.com", Proven()).ok());
+  ASSERT_TRUE(Add("one", "*.shop.example.com").ok());
+  ASSERT_TRUE(Add("two", "pending.example.com").ok());
+  const std::string dump = testing::Dump(catalog());
+  EXPECT_NE(dump.find("{\"domain\":{"), std::string::npos) << dump;
+  v1::ListDomainsRequest all;
+  const auto before = catalog().ListDomains(all);
+  ASSERT_TRUE(before.ok());
+
+  TempDir other;
+  Node fresh(other.path());
+  std::unique_ptr<ImportSession> session = fresh.catalog->BeginImport();
+  std::istringstream in(dump);
+  ASSERT_TRUE(ReadDumpAsImportChunks(&in, 2, [&](const v1::ImportChunk& c) {
+                return session->Add(c);
+              }).ok());
+  auto imported = session->Commit();
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  const auto after = fresh.catalog->ListDomains(all);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->domains_size(), before->domains_size());
+  for (int i = 0; i < after->domains_size(); ++i) {
+    EXPECT_EQ(after->domains(i).SerializeAsString(),
+              before->domains(i).SerializeAsString())
+        << after->domains(i).host();
+  }
+  EXPECT_EQ(fresh.catalog->domain_index().Lookup("shop.example.com"),
+            domain::DomainIndex::Match::kExact);
+  EXPECT_EQ(testing::Dump(*fresh.catalog), dump);
+}
+
+TEST_F(CatalogDomainsTest, ImportRefusesBadDomainsNamingTheField) {
+  v1::ImportChunk chunk;
+  v1::CustomDomain* held = chunk.add_domains();
+  held->set_tenant("two");
+  held->set_host("shop.example.com");
+  held->set_method(v1::DOMAIN_METHOD_DNS);
+  held->set_token("abc");
+  held->set_state(v1::DOMAIN_STATE_VERIFIED);
+  held->set_verified_unix_ms(1);
+  v1::CustomDomain* ip = chunk.add_domains();
+  *ip = *held;
+  ip->set_host("10.0.0.1");
+  ASSERT_TRUE(Add("one", "shop.example.com").ok());
+  ASSERT_TRUE(Attempt("one", "shop.example.com", Proven()).ok());
+  const uint64_t revision = Revision();
+  std::unique_ptr<ImportSession> session = catalog().BeginImport();
+  absl::Status added = session->Add(chunk);
+  ASSERT_FALSE(added.ok());
+  v1::BatchErrors errors = GetBatchErrors(added);
+  ASSERT_EQ(errors.errors_size(), 1);
+  EXPECT_EQ(errors.errors(0).field(), "domains.host");
+  EXPECT_EQ(errors.errors(0).index(), 1u);
+  chunk.mutable_domains()->RemoveLast();
+  session = catalog().BeginImport();
+  ASSERT_TRUE(session->Add(chunk).ok());
+  auto commit = session->Commit();
+  ASSERT_FALSE(commit.ok());
+  errors = GetBatchErrors(commit.status());
+  ASSERT_EQ(errors.errors_size(), 1) << commit.status();
+  EXPECT_EQ(errors.errors(0).field(), "domains.host");
+  EXPECT_NE(errors.errors(0).message().find("held by another tenant"),
+            std::string::npos);
+  EXPECT_EQ(Revision(), revision) << "nothing changed";
 }
 
 TEST_F(CatalogDomainsTest, AResultForAReissuedDomainIsDropped) {

@@ -116,10 +116,13 @@ class CatalogImpl final : public Catalog {
   // are put first, then `ops` in order; `deleted` (DeleteTenant) is deleted
   // first. InvalidArgument + BatchErrors when refused ("what" names the
   // call); the store's errors otherwise.
-  absl::StatusOr<WriteResult> Write(absl::string_view what,
-                                    std::vector<PreparedTenant> tenants,
-                                    const std::vector<PreparedOp>& ops,
-                                    const std::string& deleted, bool dry_run);
+  // `domains` (Import only) are put last, as their records say; each
+  // domain's tenant must exist (or be put by the batch) and an active one
+  // must not be held by another tenant.
+  absl::StatusOr<WriteResult> Write(
+      absl::string_view what, std::vector<PreparedTenant> tenants,
+      const std::vector<PreparedOp>& ops, const std::string& deleted,
+      bool dry_run, const std::vector<PreparedDomain>& domains = {});
 
  private:
   // One distinct policy, shared by every tenant whose serialized policy is
@@ -150,6 +153,10 @@ class CatalogImpl final : public Catalog {
                             const std::vector<PreparedOp>& ops,
                             ErrorList* errors)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Imported domains against the current state and the batch's tenants.
+  void CheckDomainsLocked(const std::vector<PreparedTenant>& tenants,
+                          const std::vector<PreparedDomain>& domains,
+                          ErrorList* errors) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // R16 over a tenant's existing entries when its new policy is production.
   void CheckExistingEntriesLocked(const PreparedTenant& tenant,
                                   ErrorList* errors)

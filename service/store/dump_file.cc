@@ -248,6 +248,21 @@ absl::Status DumpWriter::WriteEntry(absl::string_view tenant, EntryKind kind,
   return Check();
 }
 
+absl::Status DumpWriter::WriteDomain(const corsd::v1::CustomDomain& domain) {
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(domain, &json);
+  if (!status.ok()) {
+    return absl::InternalError(
+        absl::StrCat("custom domain \"", domain.host(),
+                     "\" does not convert to JSON: ", status.ToString()));
+  }
+  line_.clear();
+  absl::StrAppend(&line_, "{\"domain\":", json, "}\n");
+  out_->write(line_.data(), line_.size());
+  ++lines_;
+  return Check();
+}
+
 absl::Status DumpWriter::WriteExportChunk(const corsd::v1::ExportChunk& chunk) {
   for (const corsd::v1::Tenant& t : chunk.tenants()) {
     if (absl::Status s = WriteTenant(t); !s.ok()) return s;
@@ -265,6 +280,9 @@ absl::Status DumpWriter::WriteExportChunk(const corsd::v1::ExportChunk& chunk) {
         !s.ok()) {
       return s;
     }
+  }
+  for (const corsd::v1::CustomDomain& d : chunk.domains()) {
+    if (absl::Status s = WriteDomain(d); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -345,7 +363,7 @@ absl::Status DumpReader::ParseLine(absl::string_view line, DumpRecord* record) {
   Scanner s(line);
   if (!s.Consume('{')) return bad("expected a JSON object");
   std::string key, tenant_id, kind, value;
-  absl::string_view tenant_object;
+  absl::string_view tenant_object, domain_object;
   bool has_kind = false, has_value = false, has_tenant = false;
   while (!s.Peek('}')) {
     if (!s.String(&key) || !s.Consume(':')) return bad("expected \"key\":");
@@ -362,13 +380,31 @@ absl::Status DumpReader::ParseLine(absl::string_view line, DumpRecord* record) {
     } else if (key == "value") {
       if (!s.String(&value)) return bad("\"value\" must be a string");
       has_value = true;
+    } else if (key == "domain") {
+      if (!s.Peek('{') || !s.RawValue(&domain_object)) {
+        return bad("\"domain\" must be an object");
+      }
     } else {
       return bad(absl::StrCat("unknown key \"", key,
-                              "\"; expected tenant, kind, value"));
+                              "\"; expected tenant, kind, value, domain"));
     }
     if (!s.Peek('}') && !s.Consume(',')) return bad("expected , or }");
   }
   if (!s.Consume('}') || !s.AtEnd()) return bad("trailing characters");
+  if (!domain_object.empty()) {
+    if (has_tenant || has_kind || has_value) {
+      return bad("a domain record has only \"domain\"");
+    }
+    record->type = DumpRecord::Type::kDomain;
+    record->domain.Clear();
+    auto status = google::protobuf::util::JsonStringToMessage(
+        std::string(domain_object), &record->domain);
+    if (!status.ok()) {
+      return bad(absl::StrCat("domain is not a corsd.v1.CustomDomain: ",
+                              status.ToString()));
+    }
+    return absl::OkStatus();
+  }
   if (!has_tenant) return bad("missing \"tenant\"");
   if (!tenant_object.empty()) {
     if (has_kind || has_value) {
@@ -418,11 +454,16 @@ absl::Status ReadDumpAsImportChunks(
     if (!more.ok()) return more.status();
     if (!*more) break;
     if (record.type == DumpRecord::Type::kTenant) {
-      if (chunk.ops_size() > 0) {
+      if (chunk.ops_size() > 0 || chunk.domains_size() > 0) {
         if (absl::Status s = flush(); !s.ok()) return s;
       }
       *chunk.add_tenants() = std::move(record.tenant);
+    } else if (record.type == DumpRecord::Type::kDomain) {
+      *chunk.add_domains() = std::move(record.domain);
     } else {
+      if (chunk.domains_size() > 0) {
+        if (absl::Status s = flush(); !s.ok()) return s;
+      }
       corsd::v1::EntryOp* op = chunk.add_ops();
       op->set_op(corsd::v1::EntryOp::OP_ADD);
       op->set_kind(static_cast<corsd::v1::EntryKind>(record.kind));

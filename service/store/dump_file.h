@@ -8,14 +8,17 @@
 //   {"tenant":"acme","kind":"origin","value":"https://shop.acme.com"}
 //   {"tenant":"acme","kind":"wildcard","value":"https://*.acme.com"}
 //   {"tenant":"acme","kind":"api_host","value":"api.acme.com"}
+//   {"domain":{"tenant":"acme","host":"shop.acme.com","state":...}}
 //
 // A tenant line carries a corsd.v1.Tenant in protobuf's JSON mapping
 // (MessageToJsonString: lowerCamelCase field names, defaults omitted). An
 // entry line names an existing tenant (its tenant line comes earlier), a
-// kind ("origin", "wildcard", "api_host") and the value. Readers accept any
-// key order and whitespace, skip empty lines, and refuse unknown keys.
-// Every tenant line precedes every entry line in files this writer makes;
-// the reader accepts any order.
+// kind ("origin", "wildcard", "api_host") and the value. A domain line
+// carries a corsd.v1.CustomDomain (state, token, attempts: the lifecycle
+// as it was). Readers accept any key order and whitespace, skip empty
+// lines, and refuse unknown keys. Files this writer makes hold every tenant
+// line, then every entry line, then every domain line; the reader accepts
+// any order. Version 1 files without domain lines read as before.
 //
 // Thread safety: a DumpWriter or DumpReader is used by one thread.
 #ifndef CORSD_SERVICE_STORE_DUMP_FILE_H_
@@ -49,8 +52,10 @@ class DumpWriter {
   absl::Status WriteTenant(const corsd::v1::Tenant& tenant);
   absl::Status WriteEntry(absl::string_view tenant, EntryKind kind,
                           absl::string_view value);
+  // {"domain":{...}}: a corsd.v1.CustomDomain in protobuf's JSON mapping.
+  absl::Status WriteDomain(const corsd::v1::CustomDomain& domain);
   // Every tenant, then every op of `chunk` (ops must be OP_ADD; Internal
-  // otherwise), as an Export stream gives them.
+  // otherwise), then every domain, as an Export stream gives them.
   absl::Status WriteExportChunk(const corsd::v1::ExportChunk& chunk);
   // Flushes; DataLoss if anything failed.
   absl::Status Finish();
@@ -65,10 +70,11 @@ class DumpWriter {
 
 // One record of a dump file.
 struct DumpRecord {
-  enum class Type { kTenant, kEntry };
+  enum class Type { kTenant, kEntry, kDomain };
   Type type = Type::kEntry;
-  corsd::v1::Tenant tenant;  // kTenant
-  std::string entry_tenant;  // kEntry
+  corsd::v1::Tenant tenant;        // kTenant
+  corsd::v1::CustomDomain domain;  // kDomain
+  std::string entry_tenant;        // kEntry
   EntryKind kind = EntryKind::kOrigin;
   std::string value;
 };
@@ -93,9 +99,10 @@ class DumpReader {
 };
 
 // Reads a whole dump and hands it to `sink` as ImportChunks of at most
-// `max_items` items (tenants and OP_ADD ops) of consecutive lines, so that
-// importing them in order (each chunk: tenants, then ops) follows the file
-// order: a tenant line after an entry line starts a new chunk. Returns the
+// `max_items` items (tenants, OP_ADD ops and domains) of consecutive lines,
+// so that importing them in order (each chunk: tenants, then ops, then
+// domains) follows the file order: a tenant line after an entry or domain
+// line, or an entry line after a domain line, starts a new chunk. Returns the
 // reader's error or the first non-OK status of `sink`.
 absl::Status ReadDumpAsImportChunks(
     std::istream* in, size_t max_items,

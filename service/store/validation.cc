@@ -2,9 +2,11 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "service/domain/domain_name.h"
 #include "service/origin/origin.h"
 #include "service/policy/policy_proto.h"
 #include "service/store/catalog.h"
@@ -221,6 +223,65 @@ absl::Status CheckDevOrigin(const policy::Policy& policy,
     return policy::ValidateWildcardForTenant(policy, *wildcard);
   }
   return absl::OkStatus();
+}
+
+bool PrepareDomain(uint64_t index, const corsd::v1::CustomDomain& domain,
+                   PreparedDomain* out, ErrorList* errors) {
+  if (domain.ByteSizeLong() > kMaxImportedDomainBytes) {
+    errors->Add(
+        index, "domains", domain.host(),
+        absl::StrCat("the record is ", domain.ByteSizeLong(),
+                     " bytes; expected at most ", kMaxImportedDomainBytes));
+    return false;
+  }
+  if (absl::Status s = ValidateTenantId(domain.tenant()); !s.ok()) {
+    errors->Add(index, "domains.tenant", domain.tenant(), s.message());
+    return false;
+  }
+  absl::StatusOr<domain::DomainName> name =
+      domain::ParseDomainName(domain.host());
+  if (!name.ok()) {
+    errors->Add(index, "domains.host", domain.host(), name.status().message());
+    return false;
+  }
+  if (name->host != domain.host()) {
+    errors->Add(index, "domains.host", domain.host(),
+                absl::StrCat("expected the canonical form \"", name->host,
+                             "\" (as Export writes it)"));
+    return false;
+  }
+  const corsd::v1::DomainMethod method = domain.method();
+  if (method != corsd::v1::DOMAIN_METHOD_DNS &&
+      method != corsd::v1::DOMAIN_METHOD_HTTP &&
+      method != corsd::v1::DOMAIN_METHOD_OPERATOR) {
+    errors->Add(index, "domains.method", absl::StrCat(static_cast<int>(method)),
+                "expected DOMAIN_METHOD_DNS, DOMAIN_METHOD_HTTP or "
+                "DOMAIN_METHOD_OPERATOR");
+    return false;
+  }
+  if (domain.state() < corsd::v1::DOMAIN_STATE_PENDING ||
+      domain.state() > corsd::v1::DOMAIN_STATE_REMOVED) {
+    errors->Add(index, "domains.state",
+                absl::StrCat(static_cast<int>(domain.state())),
+                "expected a DomainState from PENDING to REMOVED");
+    return false;
+  }
+  if (method != corsd::v1::DOMAIN_METHOD_OPERATOR) {
+    const std::string& token = domain.token();
+    bool ok = !token.empty() && token.size() <= 128;
+    for (char c : token) {
+      ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                  c == '-' || c == '_');
+    }
+    if (!ok) {
+      errors->Add(index, "domains.token", token,
+                  "expected 1 to 128 bytes of letters, digits, '-' or '_'");
+      return false;
+    }
+  }
+  out->index = index;
+  out->record = domain;
+  return true;
 }
 
 // Page tokens: "v1:" + the last item of the previous page, web-safe base64.

@@ -82,6 +82,21 @@ struct PreparedOp {
 bool PrepareOp(uint64_t index, const corsd::v1::EntryOp& op, PreparedOp* out,
                ErrorList* errors);
 
+// A custom domain record to import (Export's form), checked on its own:
+// tenant id, canonical host (domain_name.h; the stored form), method and
+// state known, token present for DNS and HTTP (1..128 bytes of
+// [A-Za-z0-9_-]), at most kMaxImportedDomainBytes serialized. On a bad
+// item records it (fields "domains.tenant", "domains.host",
+// "domains.method", "domains.state", "domains.token", "domains") and
+// returns false.
+inline constexpr size_t kMaxImportedDomainBytes = 64 * 1024;
+struct PreparedDomain {
+  uint64_t index = 0;
+  corsd::v1::CustomDomain record;
+};
+bool PrepareDomain(uint64_t index, const corsd::v1::CustomDomain& domain,
+                   PreparedDomain* out, ErrorList* errors);
+
 // R16 for one prepared add of an origin or wildcard under `policy`; OK for
 // API hosts and removals.
 absl::Status CheckDevOrigin(const policy::Policy& policy, const PreparedOp& op);
