@@ -72,7 +72,6 @@ class World {
     p.exposed_headers = {"x-request-id", "x-ratelimit-remaining", "link"};
     p.allow_credentials = true;
     p.max_age_seconds = 7200;
-    p.enforce_websocket_origin = true;
     p.enforce_unsafe_methods = true;
     table::EpochManager::ReadGuard guard(&epochs_);
     for (int t = 0; t < kTenants; ++t) {

@@ -195,6 +195,33 @@ TEST_F(CorsctlProcessTest, CheckExplainsWhatTheBrowserDoes) {
   EXPECT_EQ(Run({"check", "--tenant", "chk"}).exit_code, 2);
 }
 
+// R13 is on by default; --allow-cross-origin-websocket turns it off (and
+// lint warns); the deprecated --enforce-websocket is accepted, changes
+// nothing and says so on stderr.
+TEST_F(CorsctlProcessTest, WebsocketFlags) {
+  ProcessResult put = Run({"tenant", "put", "wsd", "--enforce-websocket"});
+  EXPECT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_HAS(put.err, "--enforce-websocket is deprecated and changes nothing");
+  EXPECT_HAS(put.err, "--allow-cross-origin-websocket");
+  EXPECT_HAS(Run({"tenant", "get", "wsd"}).out,
+             "websocket from refused origins: denied (R13)");
+  ProcessResult plain = Run({"tenant", "put", "wsd"});
+  EXPECT_EQ(plain.exit_code, 0);
+  EXPECT_EQ(plain.err, "");
+  ProcessResult lint = Run({"lint", "wsd"});
+  EXPECT_FALSE(absl::StrContains(lint.out, "R13")) << lint.out;
+
+  ASSERT_EQ(
+      Run({"tenant", "put", "wsd", "--allow-cross-origin-websocket"}).exit_code,
+      0);
+  EXPECT_HAS(Run({"tenant", "get", "wsd"}).out,
+             "websocket from refused origins: allowed (R13 off)");
+  lint = Run({"lint", "wsd"});
+  EXPECT_EQ(lint.exit_code, 0) << lint.out;  // a warning
+  EXPECT_HAS(lint.out, "warning R13");
+  EXPECT_HAS(lint.out, "allow_cross_origin_websocket");
+}
+
 TEST_F(CorsctlProcessTest, LintServerAndFile) {
   ASSERT_EQ(Run({"tenant", "put", "lnt", "--production", "--max-age", "8000"})
                 .exit_code,

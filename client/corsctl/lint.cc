@@ -71,6 +71,12 @@ std::vector<Finding> LintPolicy(const corsd::v1::Policy& p,
         "allow_null_origin lets any sandboxed iframe or file: page call this "
         "API; allow it only if that is intended");
   }
+  if (p.allow_cross_origin_websocket()) {
+    Add(&out, false, "R13", where,
+        "allow_cross_origin_websocket lets any site open a WebSocket to this "
+        "API with its users' cookies (browsers apply no CORS to WebSocket); "
+        "set it only where the endpoint checks Origin itself");
+  }
   if (p.production() && p.allow_dev_origins()) {
     Add(&out, false, "R16", where,
         "production tenant with allow_dev_origins: localhost and private "

@@ -7,8 +7,8 @@
 // credentials, R16 dev origins on production tenants, non-canonical or
 // malformed entries). Warnings are legal but risky or useless (max-age over
 // Chromium's 7200 cap, duplicates, "*" headers with credentials, the null
-// origin allowed, plaintext http origins on production tenants, an entry a
-// wildcard already covers).
+// origin allowed, R13 turned off by allow_cross_origin_websocket, plaintext
+// http origins on production tenants, an entry a wildcard already covers).
 //
 // Thread safety: EntryLinter is used by one thread; the rest is pure.
 #ifndef CORSD_CLIENT_CORSCTL_LINT_H_

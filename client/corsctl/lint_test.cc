@@ -42,6 +42,26 @@ TEST(LintPolicyTest, EveryPolicyRule) {
   EXPECT_TRUE(HasFinding(f, false, "R10", "over 7200"));
   EXPECT_TRUE(HasFinding(f, false, "R11", "sandboxed"));
   EXPECT_TRUE(HasFinding(f, true, "R11", "null origin never gets"));
+  EXPECT_FALSE(HasFinding(f, false, "R13", "allow_cross_origin_websocket"));
+}
+
+TEST(LintPolicyTest, AllowCrossOriginWebsocketIsWarned) {
+  corsd::v1::Policy p;
+  p.set_enforce_websocket_origin(true);  // deprecated: no effect, no finding
+  EXPECT_TRUE(LintPolicy(p).empty());
+  p.set_allow_cross_origin_websocket(true);
+  std::vector<Finding> f = LintPolicy(p);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_TRUE(HasFinding(f, false, "R13", "allow_cross_origin_websocket"));
+  EXPECT_EQ(f[0].where, "policy");
+  corsd::v1::Policy q;
+  corsd::v1::RouteClass* route = q.add_routes();
+  route->set_path_prefix("/live");
+  route->mutable_policy()->set_allow_cross_origin_websocket(true);
+  f = LintPolicy(q);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].rule, "R13");
+  EXPECT_EQ(f[0].where, "policy.routes[0] (/live)");
 }
 
 TEST(EntryLinterTest, EntriesAndCrossChecks) {

@@ -33,8 +33,13 @@ void AddPolicyFlags(FlagSet* flags, PolicyFlags* p) {
               "allow the opaque origin \"null\" (R11)");
   flags->Bool("private-network", &p->private_network,
               "allow Private Network Access preflights (R12)");
+  flags->Bool("allow-cross-origin-websocket", &p->allow_cross_origin_websocket,
+              "let WebSocket handshakes from refused origins through (R13 "
+              "off; browsers apply no CORS to WebSocket: only for endpoints "
+              "that check Origin themselves)");
   flags->Bool("enforce-websocket", &p->enforce_websocket,
-              "deny WebSocket handshakes from refused origins (R13)");
+              "deprecated, no effect: R13 is on unless "
+              "--allow-cross-origin-websocket");
   flags->Bool("enforce-unsafe", &p->enforce_unsafe,
               "deny non-safe methods from refused origins (R14)");
   flags->Bool("forward-refused-preflight", &p->forward_refused_preflight,
@@ -46,7 +51,8 @@ void AddPolicyFlags(FlagSet* flags, PolicyFlags* p) {
 }
 
 absl::StatusOr<corsd::v1::Policy> BuildPolicy(const FlagSet& flags,
-                                              const PolicyFlags& p) {
+                                              const PolicyFlags& p,
+                                              std::vector<std::string>* notes) {
   corsd::v1::Policy policy;
   if (!p.file.empty()) {
     std::ifstream in(p.file, std::ios::binary);
@@ -91,8 +97,14 @@ absl::StatusOr<corsd::v1::Policy> BuildPolicy(const FlagSet& flags,
   if (flags.Seen("private-network")) {
     policy.set_allow_private_network(p.private_network);
   }
-  if (flags.Seen("enforce-websocket")) {
-    policy.set_enforce_websocket_origin(p.enforce_websocket);
+  if (flags.Seen("allow-cross-origin-websocket")) {
+    policy.set_allow_cross_origin_websocket(p.allow_cross_origin_websocket);
+  }
+  if (flags.Seen("enforce-websocket") && notes != nullptr) {
+    notes->push_back(
+        "--enforce-websocket is deprecated and changes nothing: R13 (deny "
+        "WebSocket handshakes from refused origins) is on for every policy "
+        "unless --allow-cross-origin-websocket is given");
   }
   if (flags.Seen("enforce-unsafe")) {
     policy.set_enforce_unsafe_methods(p.enforce_unsafe);
@@ -136,7 +148,8 @@ void Describe(const corsd::v1::Policy& p, absl::string_view indent,
                                   : absl::StrCat(p.max_age_seconds(), " s")));
   out->push_back(absl::StrCat(
       indent, "private network: ", YesNo(p.allow_private_network()),
-      "  enforce websocket: ", YesNo(p.enforce_websocket_origin()),
+      "  websocket from refused origins: ",
+      p.allow_cross_origin_websocket() ? "allowed (R13 off)" : "denied (R13)",
       "  enforce unsafe methods: ", YesNo(p.enforce_unsafe_methods()),
       "  forward refused preflights: ", YesNo(p.forward_refused_preflight())));
   out->push_back(

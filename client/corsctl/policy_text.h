@@ -24,6 +24,9 @@ struct PolicyFlags {
   bool is_public = false;
   bool allow_null = false;
   bool private_network = false;
+  bool allow_cross_origin_websocket = false;
+  // --enforce-websocket: deprecated, accepted and ignored (R13 is on unless
+  // --allow-cross-origin-websocket); BuildPolicy returns a note for it.
   bool enforce_websocket = false;
   bool enforce_unsafe = false;
   bool forward_refused_preflight = false;
@@ -39,12 +42,15 @@ inline constexpr size_t kMaxPolicyFileBytes = 1 << 20;
 
 // The policy: the --file's corsd.v1.Policy (protobuf JSON, either field-name
 // style) if given, then every flag that was on the command line replaces its
-// field (a list flag replaces the whole list). Errors: NotFound / Internal
-// naming the file when it cannot be read; InvalidArgument naming the file
-// when it is larger than kMaxPolicyFileBytes or is not a corsd.v1.Policy
-// (the JSON parser's reason included).
-absl::StatusOr<corsd::v1::Policy> BuildPolicy(const FlagSet& flags,
-                                              const PolicyFlags& values);
+// field (a list flag replaces the whole list). Deprecated flags that were
+// given (--enforce-websocket) change nothing and append a sentence saying
+// so, and what replaces them, to *notes (for stderr) when notes is not null.
+// Errors: NotFound / Internal naming the file when it cannot be read;
+// InvalidArgument naming the file when it is larger than kMaxPolicyFileBytes
+// or is not a corsd.v1.Policy (the JSON parser's reason included).
+absl::StatusOr<corsd::v1::Policy> BuildPolicy(
+    const FlagSet& flags, const PolicyFlags& values,
+    std::vector<std::string>* notes = nullptr);
 
 // Short human lines describing `policy` ("methods: GET HEAD POST PUT"...),
 // each field shown, routes summarized one line each.

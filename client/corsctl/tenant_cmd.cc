@@ -53,7 +53,12 @@ int Put(const Invocation& inv, const std::vector<std::string>& args) {
   if (positional.size() != 1) {
     return UsageError(inv, "tenant put takes exactly one TENANT");
   }
-  absl::StatusOr<corsd::v1::Policy> policy = BuildPolicy(flags, policy_flags);
+  std::vector<std::string> notes;
+  absl::StatusOr<corsd::v1::Policy> policy =
+      BuildPolicy(flags, policy_flags, &notes);
+  for (const std::string& note : notes) {
+    *inv.err << "corsctl: note: " << note << "\n";
+  }
   if (!policy.ok()) {
     return ReportFailure(inv, options, policy.status(),
                          [&](uint64_t) { return Label(positional[0]); });

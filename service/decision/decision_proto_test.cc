@@ -29,6 +29,7 @@ CORSD_SAME(kR13WebsocketRefused, REASON_R13_WEBSOCKET_REFUSED);
 CORSD_SAME(kR14UnsafeMethodDenied, REASON_R14_UNSAFE_METHOD_DENIED);
 CORSD_SAME(kUnknownTenant, REASON_UNKNOWN_TENANT);
 CORSD_SAME(kR4CredentialsNotAllowed, REASON_R4_CREDENTIALS_NOT_ALLOWED);
+CORSD_SAME(kUnknownHostDenied, REASON_UNKNOWN_HOST_DENIED);
 #undef CORSD_SAME
 static_assert(static_cast<int>(Action::kUnspecified) ==
               corsd::v1::ACTION_UNSPECIFIED);

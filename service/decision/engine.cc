@@ -2,6 +2,7 @@
 #include "service/decision/engine.h"
 
 #include <cstring>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -94,6 +95,20 @@ bool IsSafeMethod(absl::string_view m) {
   return m == "GET" || m == "HEAD" || m == "OPTIONS";
 }
 
+// A request no tenant owns is cross-site unless its Origin is the request's
+// own (engine.h): a canonical Origin whose host[:port] is the Host, ASCII
+// case ignored. The scheme is deliberately not compared.
+bool IsOwnOrigin(const Request& r) {
+  origin::OriginParts parts;
+  if (origin::CheckOriginHeader(r.origin, &parts) !=
+      origin::HeaderCheck::kCanonical) {
+    return false;
+  }
+  const size_t sep = r.origin.find("://");
+  return sep != absl::string_view::npos && !r.host.empty() &&
+         absl::EqualsIgnoreCase(r.origin.substr(sep + 3), r.host);
+}
+
 bool IsAllowedReason(Reason r) {
   return r == Reason::kR2OriginAllowed || r == Reason::kR2WildcardAllowed ||
          r == Reason::kR11NullOriginAllowed;
@@ -119,9 +134,36 @@ bool MayNeedCanonicalization(absl::string_view host) {
 
 }  // namespace
 
+absl::string_view UnknownHostName(UnknownHost mode) {
+  return mode == UnknownHost::kContinue ? "continue" : "deny";
+}
+
+bool ParseUnknownHost(absl::string_view text, UnknownHost* out) {
+  if (text == "deny") {
+    *out = UnknownHost::kDeny;
+    return true;
+  }
+  if (text == "continue") {
+    *out = UnknownHost::kContinue;
+    return true;
+  }
+  return false;
+}
+
+bool AbslParseFlag(absl::string_view text, UnknownHost* out,
+                   std::string* error) {
+  if (ParseUnknownHost(text, out)) return true;
+  *error = "expected \"deny\" or \"continue\"";
+  return false;
+}
+
+std::string AbslUnparseFlag(UnknownHost mode) {
+  return std::string(UnknownHostName(mode));
+}
+
 Engine::Engine(const table::OriginTable* table,
-               const policy::PolicyRegistry* policies)
-    : table_(table), policies_(policies) {
+               const policy::PolicyRegistry* policies, EngineOptions options)
+    : table_(table), policies_(policies), options_(options) {
   // Policy{} is valid by construction (policy_test checks it).
   default_policy_ = std::move(policy::Validate(policy::Policy{})).value();
 }
@@ -160,10 +202,25 @@ void Engine::Decide(absl::string_view tenant, const Request& req,
       out->action = Action::kAnswer;
       out->status = 403;
       Add(out, kVary, PreflightVary(req), true);
-    } else {
-      out->action = Action::kContinue;
-      Add(out, kVary, kVaryActual, true);
+      return;
     }
+    out->action = Action::kContinue;
+    if (options_.unknown_host == UnknownHost::kDeny && req.has_origin) {
+      // The --unknown-host default: R13 / R14 with no policy to refine them.
+      const bool websocket = IsWebSocket(req);
+      if ((websocket || !IsSafeMethod(req.method)) && !IsOwnOrigin(req)) {
+        out->action = Action::kAnswer;
+        out->status = 403;
+        out->reason = Reason::kUnknownHostDenied;
+        if (websocket) {
+          out->cause = Reason::kR13WebsocketRefused;
+        } else {
+          out->cause = Reason::kR14UnsafeMethodDenied;
+          out->offending = req.method;
+        }
+      }
+    }
+    Add(out, kVary, kVaryActual, true);
     return;
   }
   out->tenant = id;
@@ -249,7 +306,7 @@ void Engine::Decide(absl::string_view tenant, const Request& req,
   }
   // Refused origin: no CORS headers; R13 / R14 deny before the upstream.
   out->reason = reason;
-  if (rules.enforce_websocket_origin && IsWebSocket(req)) {
+  if (!rules.allow_cross_origin_websocket && IsWebSocket(req)) {
     out->action = Action::kAnswer;
     out->status = 403;
     out->cause = reason;

@@ -14,9 +14,21 @@
 // Decisions taken here (documented for gateways and tests):
 //   * Unknown tenant (no tenant by that id, or none owns the host): a
 //     preflight (OPTIONS + Origin + Access-Control-Request-Method) is answered
-//     403 with the preflight Vary (R6: never forwarded); anything else
-//     continues with `Vary: Origin` only. Reason kUnknownTenant. No R13/R14
-//     enforcement (there is no policy to enforce).
+//     403 with the preflight Vary (R6: never forwarded), reason
+//     kUnknownTenant. Then EngineOptions::unknown_host decides (corsd
+//     --unknown-host): with kDeny (the default), a WebSocket handshake or a
+//     non-safe method (not GET, HEAD, OPTIONS, as sent) that carries a
+//     cross-site Origin is answered 403 with `Vary: Origin`, reason
+//     kUnknownHostDenied, cause kR13WebsocketRefused or
+//     kR14UnsafeMethodDenied (the rule the default stands in for; offending
+//     the method for R14). Cross-site: any Origin header ("null" and
+//     malformed values included) except the request's own origin, i.e. a
+//     canonical Origin whose host[:port] equals the request's Host (ASCII
+//     case ignored; the scheme is not compared, so a TLS-terminating proxy in
+//     front of the gateway does not turn a page's own calls cross-site). A
+//     request without Origin is not cross-site. Everything else, and
+//     everything with kContinue, continues with `Vary: Origin` only, reason
+//     kUnknownTenant.
 //   * A tenant with no policy in the registry is decided under Policy{}.
 //   * Every decision for a known tenant carries Vary (R1/R5): `Origin` on
 //     actual requests (with or without an Origin header, allowed or not);
@@ -49,7 +61,9 @@
 //   * R3/R4 public policy: requests without credentials get `*` whatever
 //     their origin (kR3Public); a credentialed request from an entry gets
 //     its exact origin (kR2*); from any other origin `*` (kR4...).
-//   * R13/R14 apply to refused origins only; a request without Origin is R1.
+//   * R13 is enforced unless the rules set allow_cross_origin_websocket; R14
+//     when they set enforce_unsafe_methods. Both apply to refused origins
+//     only; a request without Origin is R1.
 #ifndef CORSD_SERVICE_DECISION_ENGINE_H_
 #define CORSD_SERVICE_DECISION_ENGINE_H_
 
@@ -68,6 +82,31 @@
 #include "service/table/origin_table.h"
 
 namespace corsd::decision {
+
+// What Decide does with a request no tenant owns (see the header comment).
+enum class UnknownHost : uint8_t {
+  // Deny WebSocket handshakes and non-safe methods with a cross-site Origin.
+  kDeny = 0,
+  // Continue (preflights are still answered 403), as corsd did before
+  // --unknown-host existed.
+  kContinue = 1,
+};
+
+// "deny" / "continue": the --unknown-host spelling.
+absl::string_view UnknownHostName(UnknownHost mode);
+// "deny" or "continue" (exactly, lowercase) into *out; false for anything
+// else (*out untouched).
+bool ParseUnknownHost(absl::string_view text, UnknownHost* out);
+// abseil flag support for `ABSL_FLAG(UnknownHost, ...)` (found by ADL):
+// ParseUnknownHost, with an error naming the accepted values.
+bool AbslParseFlag(absl::string_view text, UnknownHost* out,
+                   std::string* error);
+std::string AbslUnparseFlag(UnknownHost mode);
+
+// How an Engine decides what no policy covers. Plain value.
+struct EngineOptions {
+  UnknownHost unknown_host = UnknownHost::kDeny;
+};
 
 // R8 limits on Access-Control-Request-Headers.
 inline constexpr size_t kMaxRequestHeadersBytes = 4096;
@@ -118,7 +157,8 @@ struct Decision {
   Reason reason = Reason::kUnspecified;
   // The reason behind `reason`: for kR6PreflightForwarded, kR13... and
   // kR14..., the refusal that caused it (R2/R7/R8/R11/R12); for
-  // kR6PreflightAllowed, how the origin was allowed (R2/R3/R4/R11);
+  // kR6PreflightAllowed, how the origin was allowed (R2/R3/R4/R11); for
+  // kUnknownHostDenied, kR13WebsocketRefused or kR14UnsafeMethodDenied;
   // kUnspecified otherwise.
   Reason cause = Reason::kUnspecified;
   // The tenant decided for (kNoTenant when unknown) and its string id (a
@@ -138,8 +178,9 @@ struct Decision {
   const policy::CompiledRules* rules = nullptr;
   // The Origin check result when the request had an Origin.
   origin::HeaderCheck origin_check = origin::HeaderCheck::kEmpty;
-  // The failing value: the header name (R8), the method (R7), the private
-  // network value (R12); empty otherwise.
+  // The failing value: the header name (R8), the method (R7, R14 and
+  // kUnknownHostDenied for a method), the private network value (R12);
+  // empty otherwise.
   absl::string_view offending;
 
   // Scratch for the normalized echoed Allow-Headers value (R8 with "*").
@@ -148,9 +189,10 @@ struct Decision {
 
 class Engine {
  public:
-  // Both must outlive the engine and share one EpochManager.
+  // Both must outlive the engine and share one EpochManager. `options` is
+  // fixed for the engine's life.
   Engine(const table::OriginTable* table,
-         const policy::PolicyRegistry* policies);
+         const policy::PolicyRegistry* policies, EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -186,6 +228,7 @@ class Engine {
 
   const table::OriginTable* const table_;
   const policy::PolicyRegistry* const policies_;
+  const EngineOptions options_;
   // Used for tenants without a registered policy.
   std::unique_ptr<const policy::CompiledPolicy> default_policy_;
 };

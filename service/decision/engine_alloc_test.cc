@@ -1,7 +1,8 @@
 // Decide allocates nothing: this binary replaces the global operator new with
 // a counting one and decides every kind of request (allowed, refused,
-// preflights, echoed headers, hostile lists, unknown tenant, host
-// resolution). Only the documented rare path (a Host that must be fully
+// preflights, echoed headers, hostile lists, WebSocket handshakes under the
+// default R13, unknown tenant, host resolution, and --unknown-host deny and
+// continue). Only the documented rare path (a Host that must be fully
 // canonicalized, e.g. uppercase) may allocate.
 #include <atomic>
 #include <cstdlib>
@@ -28,6 +29,15 @@ uint64_t AllocsOfDecide(const testing::World& w, absl::string_view tenant,
   return corsd::testing::AllocationCount() - before;
 }
 
+// The reason Decide gives `owned` (so the cases above test the path meant).
+Reason ReasonOf(const testing::World& w, absl::string_view tenant,
+                const OwnedRequest& owned) {
+  const Request req = owned.View();
+  Decision d;
+  w.engine().Decide(tenant, req, &d);
+  return d.reason;
+}
+
 TEST(EngineAllocTest, DecideAllocatesNothing) {
   testing::World w;
   table::EpochManager::ReadGuard guard(w.epochs());
@@ -51,6 +61,19 @@ TEST(EngineAllocTest, DecideAllocatesNothing) {
   OwnedRequest unknown_host = get;
   unknown_host.host = "api.unknown.test";
   OwnedRequest no_origin;
+  OwnedRequest ws_refused = get;
+  ws_refused.origin = "https://evil.example.org";
+  ws_refused.upgrade = "websocket";
+  ws_refused.connection = "Upgrade";
+  OwnedRequest ws_open = ws_refused;
+  ws_open.path = "/wsopen";
+  OwnedRequest unknown_ws = ws_refused;
+  unknown_ws.host = "api.unknown.test";
+  OwnedRequest unknown_put = refused;
+  unknown_put.method = "PUT";
+  unknown_put.host = "api.unknown.test";
+  OwnedRequest unknown_own = unknown_put;
+  unknown_own.origin = "https://api.unknown.test";
 
   EXPECT_EQ(AllocsOfDecide(w, "acme", get), 0u);
   EXPECT_EQ(AllocsOfDecide(w, "acme", refused), 0u);
@@ -61,6 +84,23 @@ TEST(EngineAllocTest, DecideAllocatesNothing) {
   EXPECT_EQ(AllocsOfDecide(w, "nope", get), 0u);
   EXPECT_EQ(AllocsOfDecide(w, "", by_host), 0u);
   EXPECT_EQ(AllocsOfDecide(w, "", unknown_host), 0u);
+  EXPECT_EQ(AllocsOfDecide(w, "acme", ws_refused), 0u);
+  EXPECT_EQ(AllocsOfDecide(w, "acme", ws_open), 0u);
+  EXPECT_EQ(AllocsOfDecide(w, "", unknown_ws), 0u);
+  EXPECT_EQ(AllocsOfDecide(w, "", unknown_put), 0u);
+  EXPECT_EQ(AllocsOfDecide(w, "", unknown_own), 0u);
+  EXPECT_EQ(AllocsOfDecide(w, "nope", unknown_put), 0u);
+  EXPECT_EQ(ReasonOf(w, "acme", ws_refused), Reason::kR13WebsocketRefused);
+  EXPECT_EQ(ReasonOf(w, "acme", ws_open), Reason::kR2OriginNotAllowed);
+  EXPECT_EQ(ReasonOf(w, "", unknown_ws), Reason::kUnknownHostDenied);
+  EXPECT_EQ(ReasonOf(w, "", unknown_put), Reason::kUnknownHostDenied);
+  EXPECT_EQ(ReasonOf(w, "", unknown_own), Reason::kUnknownTenant);
+
+  testing::World cont(EngineOptions{UnknownHost::kContinue});
+  table::EpochManager::ReadGuard cont_guard(cont.epochs());
+  EXPECT_EQ(AllocsOfDecide(cont, "", unknown_ws), 0u);
+  EXPECT_EQ(AllocsOfDecide(cont, "", unknown_put), 0u);
+  EXPECT_EQ(ReasonOf(cont, "", unknown_put), Reason::kUnknownTenant);
 }
 
 TEST(EngineAllocTest, TheCounterSeesAllocations) {

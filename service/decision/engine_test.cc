@@ -1,6 +1,7 @@
 // Table-driven tests of Engine::Decide: one case per behaviour, each named
 // after the rule it checks (R1..R14, UNKNOWN, HOST, ROUTE). Every case
 // asserts the action, status, reason and the exact header list in order.
+// UnknownHostTest covers EngineOptions::unknown_host (deny and continue).
 #include "service/decision/engine.h"
 
 #include <string>
@@ -414,9 +415,34 @@ std::vector<Case> Cases() {
        R::kR13WebsocketRefused, kVaryOnly},
       {"R13_websocket_allowed_origin", "acme", Ws(kApp), kC, 0,
        R::kR2OriginAllowed, Allowed(kApp)},
-      {"R13_websocket_not_enforced", "acme",
-       Ws(kEvil, "websocket", "upgrade", "/embed"), kC, 0,
+      {"R13_allow_cross_origin_websocket_continues", "acme",
+       Ws(kEvil, "websocket", "upgrade", "/wsopen"), kC, 0,
        R::kR2OriginNotAllowed, kVaryOnly},
+      {"R13_allow_cross_origin_websocket_keeps_R14", "acme",
+       With(Get(kEvil, "/wsopen"), "DELETE"), kA, 403,
+       R::kR14UnsafeMethodDenied, kVaryOnly},
+      // R13 is on by default: a class that sets nothing about it, and a
+      // tenant with no policy at all (Policy{}), deny refused handshakes.
+      {"R13_default_route_class_denies", "acme",
+       Ws(kEvil, "websocket", "upgrade", "/embed"), kA, 403,
+       R::kR13WebsocketRefused, kVaryOnly},
+      {"R13_default_policy_denies", "bare", Ws(kEvil), kA, 403,
+       R::kR13WebsocketRefused, kVaryOnly},
+      {"R13_default_policy_allowed_origin",
+       "bare",
+       Ws("https://bare.example.org"),
+       kC,
+       0,
+       R::kR2OriginAllowed,
+       {{"access-control-allow-origin", "https://bare.example.org"},
+        {"vary+", "Origin"}}},
+      {"R13_public_policy_allows_any_origin",
+       "open",
+       Ws(kEvil),
+       kC,
+       0,
+       R::kR3Public,
+       {{"access-control-allow-origin", "*"}, {"vary+", "Origin"}}},
       {"R13_upgrade_without_connection_is_not_websocket", "acme",
        Ws(kEvil, "websocket", "keep-alive"), kC, 0, R::kR2OriginNotAllowed,
        kVaryOnly},
@@ -445,8 +471,8 @@ std::vector<Case> Cases() {
        kVaryOnly},
       {"UNKNOWN_tenant_preflight_403", "nope", Preflight(kApp, "PUT", {}), kA,
        403, R::kUnknownTenant, kVaryPreflightOnly},
-      {"UNKNOWN_tenant_unsafe_not_enforced", "nope", With(Get(kEvil), "DELETE"),
-       kC, 0, R::kUnknownTenant, kVaryOnly},
+      {"UNKNOWN_tenant_unsafe_denied_by_default", "nope",
+       With(Get(kEvil), "DELETE"), kA, 403, R::kUnknownHostDenied, kVaryOnly},
       {"HOST_api_host", "", Host("api.acme.test"), kC, 0, R::kR2OriginAllowed,
        Allowed(kApp)},
       {"HOST_api_host_with_port", "", Host("api.acme.test:8443"), kC, 0,
@@ -494,7 +520,8 @@ TEST_P(DecideTest, Rule) {
   EXPECT_EQ(ReasonName(d.reason), ReasonName(c.reason)) << why;
   EXPECT_THAT(HeaderPairs(d), ::testing::ElementsAreArray(c.headers)) << why;
   EXPECT_FALSE(why.empty());
-  if (c.reason == Reason::kUnknownTenant) {
+  if (c.reason == Reason::kUnknownTenant ||
+      c.reason == Reason::kUnknownHostDenied) {
     EXPECT_EQ(d.tenant, table::kNoTenant);
   } else {
     EXPECT_EQ(d.tenant_name, c.tenant.empty() ? "acme" : c.tenant);
@@ -505,6 +532,197 @@ INSTANTIATE_TEST_SUITE_P(Rules, DecideTest, ::testing::ValuesIn(Cases()),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            return info.param.name;
                          });
+
+// ---- EngineOptions::unknown_host: requests no tenant owns ----------------
+
+constexpr char kOther[] = "api.other.test";
+
+struct UnknownCase {
+  std::string name;
+  UnknownHost mode;
+  std::string tenant;
+  OwnedRequest req;
+  Action action;
+  int status;
+  Reason reason;
+  Reason cause;
+  std::string offending;
+  Headers headers;
+};
+
+// `r` sent to the host no tenant owns (or to `host`).
+OwnedRequest To(OwnedRequest r, std::string host = kOther) {
+  r.host = std::move(host);
+  return r;
+}
+
+std::vector<UnknownCase> UnknownCases() {
+  using R = Reason;
+  constexpr UnknownHost kDeny = UnknownHost::kDeny;
+  constexpr UnknownHost kCont = UnknownHost::kContinue;
+  constexpr R kNone = R::kUnspecified;
+  constexpr R kUT = R::kUnknownTenant;
+  constexpr R kUHD = R::kUnknownHostDenied;
+  constexpr R kR13 = R::kR13WebsocketRefused;
+  constexpr R kR14 = R::kR14UnsafeMethodDenied;
+  return {
+      // deny (the default): WebSocket or a non-safe method with a
+      // cross-site Origin is 403.
+      {"DENY_websocket_with_origin", kDeny, "", To(Ws(kEvil)), kA, 403, kUHD,
+       kR13, "", kVaryOnly},
+      {"DENY_websocket_from_null", kDeny, "", To(Ws("null")), kA, 403, kUHD,
+       kR13, "", kVaryOnly},
+      {"DENY_websocket_mixed_case_tokens", kDeny, "",
+       To(Ws(kEvil, "WebSocket", "keep-alive, Upgrade")), kA, 403, kUHD, kR13,
+       "", kVaryOnly},
+      {"DENY_put_with_origin", kDeny, "", To(With(Get(kEvil), "PUT")), kA, 403,
+       kUHD, kR14, "PUT", kVaryOnly},
+      {"DENY_post_from_an_origin_a_tenant_allows", kDeny, "",
+       To(With(Get(kApp), "POST")), kA, 403, kUHD, kR14, "POST", kVaryOnly},
+      {"DENY_delete_from_null", kDeny, "", To(With(Get("null"), "DELETE")), kA,
+       403, kUHD, kR14, "DELETE", kVaryOnly},
+      {"DENY_lowercase_get_is_not_safe", kDeny, "", To(With(Get(kEvil), "get")),
+       kA, 403, kUHD, kR14, "get", kVaryOnly},
+      {"DENY_non_canonical_origin", kDeny, "",
+       To(With(Get("https://API.other.test"), "PUT")), kA, 403, kUHD, kR14,
+       "PUT", kVaryOnly},
+      {"DENY_sibling_host_is_cross_site", kDeny, "",
+       To(With(Get("https://www.other.test"), "PUT")), kA, 403, kUHD, kR14,
+       "PUT", kVaryOnly},
+      {"DENY_host_as_prefix_of_origin", kDeny, "",
+       To(With(Get("https://api.other.test.evil.example"), "PUT")), kA, 403,
+       kUHD, kR14, "PUT", kVaryOnly},
+      {"DENY_own_host_other_port", kDeny, "",
+       To(With(Get("https://api.other.test"), "PUT"), "api.other.test:8443"),
+       kA, 403, kUHD, kR14, "PUT", kVaryOnly},
+      {"DENY_empty_host", kDeny, "", To(With(Get(kEvil), "PUT"), ""), kA, 403,
+       kUHD, kR14, "PUT", kVaryOnly},
+      {"DENY_named_unknown_tenant", kDeny, "nope", With(Get(kEvil), "PATCH"),
+       kA, 403, kUHD, kR14, "PATCH", kVaryOnly},
+      // deny: everything else continues as before.
+      {"DENY_get_with_origin_continues", kDeny, "", To(Get(kEvil)), kC, 0, kUT,
+       kNone, "", kVaryOnly},
+      {"DENY_head_with_origin_continues", kDeny, "",
+       To(With(Get(kEvil), "HEAD")), kC, 0, kUT, kNone, "", kVaryOnly},
+      {"DENY_options_without_acrm_continues", kDeny, "",
+       To(With(Get(kEvil), "OPTIONS")), kC, 0, kUT, kNone, "", kVaryOnly},
+      {"DENY_put_without_origin_continues", kDeny, "", To(NoOrigin("PUT")), kC,
+       0, kUT, kNone, "", kVaryOnly},
+      {"DENY_websocket_without_origin_continues", kDeny, "",
+       [] {
+         OwnedRequest r = To(NoOrigin("GET"));
+         r.upgrade = "websocket";
+         r.connection = "Upgrade";
+         return r;
+       }(),
+       kC, 0, kUT, kNone, "", kVaryOnly},
+      {"DENY_put_from_own_origin_continues", kDeny, "",
+       To(With(Get("https://api.other.test"), "PUT")), kC, 0, kUT, kNone, "",
+       kVaryOnly},
+      {"DENY_websocket_from_own_origin_with_port_continues", kDeny, "",
+       To(Ws("http://api.other.test:8080"), "api.other.test:8080"), kC, 0, kUT,
+       kNone, "", kVaryOnly},
+      {"DENY_own_origin_host_case_ignored", kDeny, "",
+       To(With(Get("https://api.other.test"), "DELETE"), "API.Other.Test"), kC,
+       0, kUT, kNone, "", kVaryOnly},
+      {"DENY_preflight_unchanged", kDeny, "", To(Preflight(kEvil, "PUT", {})),
+       kA, 403, kUT, kNone, "", kVaryPreflightOnly},
+      {"DENY_preflight_from_own_origin_unchanged", kDeny, "",
+       To(Preflight("https://api.other.test", "PUT", {})), kA, 403, kUT, kNone,
+       "", kVaryPreflightOnly},
+      // continue: as corsd decided before --unknown-host existed.
+      {"CONTINUE_websocket_with_origin", kCont, "", To(Ws(kEvil)), kC, 0, kUT,
+       kNone, "", kVaryOnly},
+      {"CONTINUE_put_with_origin", kCont, "", To(With(Get(kEvil), "PUT")), kC,
+       0, kUT, kNone, "", kVaryOnly},
+      {"CONTINUE_delete_from_null", kCont, "", To(With(Get("null"), "DELETE")),
+       kC, 0, kUT, kNone, "", kVaryOnly},
+      {"CONTINUE_named_unknown_tenant", kCont, "nope",
+       With(Get(kEvil), "PATCH"), kC, 0, kUT, kNone, "", kVaryOnly},
+      {"CONTINUE_get_with_origin", kCont, "", To(Get(kEvil)), kC, 0, kUT, kNone,
+       "", kVaryOnly},
+      {"CONTINUE_put_without_origin", kCont, "", To(NoOrigin("PUT")), kC, 0,
+       kUT, kNone, "", kVaryOnly},
+      {"CONTINUE_preflight_unchanged", kCont, "",
+       To(Preflight(kEvil, "PUT", {})), kA, 403, kUT, kNone, "",
+       kVaryPreflightOnly},
+      // Known tenants are never affected by the option.
+      {"CONTINUE_known_tenant_still_enforces_R13", kCont, "", Ws(kEvil), kA,
+       403, R::kR13WebsocketRefused, R::kR2OriginNotAllowed, "", kVaryOnly},
+      {"DENY_known_tenant_own_policy_decides", kDeny, "",
+       Ws(kEvil, "websocket", "upgrade", "/wsopen"), kC, 0,
+       R::kR2OriginNotAllowed, kNone, "", kVaryOnly},
+  };
+}
+
+class UnknownHostTest : public ::testing::TestWithParam<UnknownCase> {
+ protected:
+  static World* world(UnknownHost mode) {
+    static World* deny = new World(EngineOptions{UnknownHost::kDeny});
+    static World* cont = new World(EngineOptions{UnknownHost::kContinue});
+    return mode == UnknownHost::kDeny ? deny : cont;
+  }
+};
+
+TEST_P(UnknownHostTest, Decides) {
+  const UnknownCase& c = GetParam();
+  World* w = world(c.mode);
+  table::EpochManager::ReadGuard guard(w->epochs());
+  const Request req = c.req.View();
+  Decision d;
+  w->engine().Decide(c.tenant, req, &d);
+  const std::string why = w->engine().Explain(c.tenant, req, d);
+  EXPECT_EQ(d.action, c.action) << why;
+  EXPECT_EQ(d.status, c.status) << why;
+  EXPECT_EQ(ReasonName(d.reason), ReasonName(c.reason)) << why;
+  EXPECT_EQ(ReasonName(d.cause), ReasonName(c.cause)) << why;
+  EXPECT_EQ(std::string(d.offending), c.offending) << why;
+  EXPECT_THAT(HeaderPairs(d), ::testing::ElementsAreArray(c.headers)) << why;
+  EXPECT_FALSE(why.empty());
+  if (c.reason == Reason::kUnknownTenant ||
+      c.reason == Reason::kUnknownHostDenied) {
+    EXPECT_EQ(d.tenant, table::kNoTenant);
+    EXPECT_EQ(d.rules, nullptr);
+  } else {
+    EXPECT_EQ(d.tenant_name, "acme");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, UnknownHostTest,
+                         ::testing::ValuesIn(UnknownCases()),
+                         [](const ::testing::TestParamInfo<UnknownCase>& info) {
+                           return info.param.name;
+                         });
+
+TEST(UnknownHostOptionTest, DefaultIsDeny) {
+  EXPECT_EQ(EngineOptions{}.unknown_host, UnknownHost::kDeny);
+  World w;  // the fixture's default engine options
+  table::EpochManager::ReadGuard guard(w.epochs());
+  const OwnedRequest put = To(With(Get(kEvil), "PUT"));
+  Decision d;
+  w.engine().Decide("", put.View(), &d);
+  EXPECT_EQ(d.reason, Reason::kUnknownHostDenied);
+  EXPECT_EQ(d.status, 403);
+}
+
+TEST(UnknownHostOptionTest, FlagSpelling) {
+  UnknownHost mode = UnknownHost::kContinue;
+  EXPECT_TRUE(ParseUnknownHost("deny", &mode));
+  EXPECT_EQ(mode, UnknownHost::kDeny);
+  EXPECT_TRUE(ParseUnknownHost("continue", &mode));
+  EXPECT_EQ(mode, UnknownHost::kContinue);
+  for (const char* bad : {"", "Deny", "allow", "deny ", "true"}) {
+    EXPECT_FALSE(ParseUnknownHost(bad, &mode)) << bad;
+    EXPECT_EQ(mode, UnknownHost::kContinue) << bad;
+  }
+  std::string error;
+  EXPECT_FALSE(AbslParseFlag("open", &mode, &error));
+  EXPECT_EQ(error, "expected \"deny\" or \"continue\"");
+  EXPECT_TRUE(AbslParseFlag("deny", &mode, &error));
+  EXPECT_EQ(AbslUnparseFlag(UnknownHost::kDeny), "deny");
+  EXPECT_EQ(AbslUnparseFlag(UnknownHost::kContinue), "continue");
+  EXPECT_EQ(UnknownHostName(UnknownHost::kContinue), "continue");
+}
 
 TEST(DecideContractTest, OverwritesPreviousDecision) {
   World w;

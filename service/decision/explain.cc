@@ -255,12 +255,26 @@ std::string MalformedSentence(const Request& req, const Decision& d) {
 
 std::string Engine::Explain(absl::string_view tenant, const Request& req,
                             const Decision& d) const {
-  if (d.reason == Reason::kUnknownTenant || d.rules == nullptr) {
-    if (!tenant.empty()) {
-      return absl::StrCat("tenant ", Quote(tenant), " is unknown");
+  if (d.reason == Reason::kUnknownTenant ||
+      d.reason == Reason::kUnknownHostDenied || d.rules == nullptr) {
+    std::string s =
+        tenant.empty()
+            ? absl::StrCat("no tenant has the API host ", Quote(req.host),
+                           "; pass the tenant or add the host to a tenant")
+            : absl::StrCat("tenant ", Quote(tenant), " is unknown");
+    if (d.reason == Reason::kUnknownHostDenied) {
+      absl::StrAppend(
+          &s, "; ",
+          d.cause == Reason::kR13WebsocketRefused
+              ? std::string("WebSocket handshake")
+              : absl::StrCat("method ", Quote(d.offending)),
+          " from the cross-site origin ", Quote(req.origin),
+          " denied (403) because corsd runs with --unknown-host=deny (",
+          RuleOf(d.cause),
+          " for requests no tenant owns); --unknown-host=continue lets it "
+          "through");
     }
-    return absl::StrCat("no tenant has the API host ", Quote(req.host),
-                        "; pass the tenant or add the host to a tenant");
+    return s;
   }
   const policy::CompiledRules& rules = *d.rules;
   const std::string tname(d.tenant_name);
@@ -343,8 +357,9 @@ std::string Engine::Explain(absl::string_view tenant, const Request& req,
       break;
     case Reason::kR13WebsocketRefused:
       s = absl::StrCat(
-          "WebSocket handshake denied (403) because "
-          "enforce_websocket_origin is set (R13): ",
+          "WebSocket handshake denied (403): browsers apply no CORS to "
+          "WebSocket, so the policy refuses handshakes from refused origins "
+          "unless it sets allow_cross_origin_websocket (R13): ",
           refusal(d.cause));
       break;
     case Reason::kR14UnsafeMethodDenied:

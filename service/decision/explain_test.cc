@@ -134,9 +134,10 @@ TEST_F(ExplainTest, R11_R13_R14) {
   OwnedRequest ws = Origin("https://evil.example.org");
   ws.upgrade = "websocket";
   ws.connection = "upgrade";
-  EXPECT_THAT(Explain("acme", ws, Reason::kR13WebsocketRefused),
-              HasSubstr("enforce_websocket_origin is set (R13): origin "
-                        "\"https://evil.example.org\" is not an origin"));
+  EXPECT_THAT(
+      Explain("acme", ws, Reason::kR13WebsocketRefused),
+      HasSubstr("unless it sets allow_cross_origin_websocket (R13): "
+                "origin \"https://evil.example.org\" is not an origin"));
   OwnedRequest del = Origin("https://evil.example.org");
   del.method = "DELETE";
   EXPECT_THAT(Explain("acme", del, Reason::kR14UnsafeMethodDenied),
@@ -158,6 +159,25 @@ TEST_F(ExplainTest, UnknownTenantAndRouteClass) {
   r.host = "nowhere.test";
   EXPECT_THAT(Explain("", r, Reason::kUnknownTenant),
               HasSubstr("no tenant has the API host \"nowhere.test\""));
+  // --unknown-host=deny (the default): names the request, the origin and
+  // the flag that changes it.
+  OwnedRequest put = r;
+  put.method = "PUT";
+  EXPECT_EQ(
+      Explain("", put, Reason::kUnknownHostDenied),
+      "no tenant has the API host \"nowhere.test\"; pass the tenant or "
+      "add the host to a tenant; method \"PUT\" from the cross-site "
+      "origin \"https://app.example.com\" denied (403) because corsd runs "
+      "with --unknown-host=deny (R14 for requests no tenant owns); "
+      "--unknown-host=continue lets it through");
+  OwnedRequest ws = r;
+  ws.upgrade = "websocket";
+  ws.connection = "Upgrade";
+  EXPECT_THAT(Explain("nope", ws, Reason::kUnknownHostDenied),
+              HasSubstr("tenant \"nope\" is unknown; WebSocket handshake from "
+                        "the cross-site origin \"https://app.example.com\" "
+                        "denied (403) because corsd runs with "
+                        "--unknown-host=deny (R13"));
   OwnedRequest pub = Origin("https://x.example");
   pub.path = "/public/a";
   EXPECT_THAT(Explain("acme", pub, Reason::kR3Public),

@@ -29,6 +29,7 @@ constexpr ReasonInfo kReasons[kMaxReason + 1] = {
     {"REASON_R14_UNSAFE_METHOD_DENIED", "R14"},
     {"REASON_UNKNOWN_TENANT", ""},
     {"REASON_R4_CREDENTIALS_NOT_ALLOWED", "R4"},
+    {"REASON_UNKNOWN_HOST_DENIED", ""},
 };
 
 }  // namespace

@@ -42,17 +42,20 @@ enum class Reason : uint8_t {
   kR14UnsafeMethodDenied = 16,
   kUnknownTenant = 17,
   kR4CredentialsNotAllowed = 18,
+  kUnknownHostDenied = 19,
 };
 
 // The largest Reason value; every value in [0, kMaxReason] is a Reason.
-inline constexpr int kMaxReason = 18;
+inline constexpr int kMaxReason = 19;
 
 // The proto enum name: "REASON_R2_ORIGIN_ALLOWED"; "REASON_UNSPECIFIED" for
 // values outside the enum.
 absl::string_view ReasonName(Reason reason);
 // The proto enum name: "ACTION_CONTINUE".
 absl::string_view ActionName(Action action);
-// The rule a reason applies: "R2"; "" for kUnknownTenant and kUnspecified.
+// The rule a reason applies: "R2"; "" for kUnknownTenant,
+// kUnknownHostDenied (no tenant, so no tenant's rule: the --unknown-host
+// default decided) and kUnspecified.
 absl::string_view RuleOf(Reason reason);
 
 }  // namespace corsd::decision

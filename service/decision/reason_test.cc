@@ -20,7 +20,8 @@ TEST(ReasonTest, R17_EveryReasonHasADistinctNameNamingItsRule) {
     EXPECT_TRUE(absl::StartsWith(name, "REASON_")) << i;
     EXPECT_TRUE(names.insert(std::string(name)).second) << name;
     const absl::string_view rule = RuleOf(r);
-    if (r == Reason::kUnknownTenant || r == Reason::kUnspecified) {
+    if (r == Reason::kUnknownTenant || r == Reason::kUnknownHostDenied ||
+        r == Reason::kUnspecified) {
       EXPECT_EQ(rule, "") << name;
     } else {
       EXPECT_TRUE(absl::StartsWith(name, absl::StrCat("REASON_", rule, "_")))
@@ -30,6 +31,8 @@ TEST(ReasonTest, R17_EveryReasonHasADistinctNameNamingItsRule) {
   EXPECT_EQ(ReasonName(Reason::kR2OriginAllowed), "REASON_R2_ORIGIN_ALLOWED");
   EXPECT_EQ(RuleOf(Reason::kR2OriginAllowed), "R2");
   EXPECT_EQ(RuleOf(Reason::kR4CredentialsNotAllowed), "R4");
+  EXPECT_EQ(ReasonName(Reason::kUnknownHostDenied),
+            "REASON_UNKNOWN_HOST_DENIED");
 }
 
 TEST(ReasonTest, OutOfRangeValuesAreUnspecified) {

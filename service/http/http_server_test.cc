@@ -46,7 +46,6 @@ class HttpServerTest : public ::testing::Test {
     acme.exposed_headers = {"x-request-id"};
     acme.allow_credentials = true;
     acme.max_age_seconds = 600;
-    acme.enforce_websocket_origin = true;
     acme.enforce_unsafe_methods = true;
     SetPolicy("acme", acme);
     policy::Policy open;

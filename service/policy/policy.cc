@@ -135,7 +135,7 @@ absl::Status CompileRules(const Policy& p, absl::string_view prefix,
   out->public_origin = p.public_origin;
   out->allow_null_origin = p.allow_null_origin;
   out->allow_private_network = p.allow_private_network;
-  out->enforce_websocket_origin = p.enforce_websocket_origin;
+  out->allow_cross_origin_websocket = p.allow_cross_origin_websocket;
   out->enforce_unsafe_methods = p.enforce_unsafe_methods;
   out->forward_refused_preflight = p.forward_refused_preflight;
 
@@ -286,7 +286,7 @@ bool Policy::operator==(const Policy& o) const {
          public_origin == o.public_origin &&
          allow_null_origin == o.allow_null_origin &&
          allow_private_network == o.allow_private_network &&
-         enforce_websocket_origin == o.enforce_websocket_origin &&
+         allow_cross_origin_websocket == o.allow_cross_origin_websocket &&
          enforce_unsafe_methods == o.enforce_unsafe_methods &&
          forward_refused_preflight == o.forward_refused_preflight &&
          production == o.production &&

@@ -22,6 +22,9 @@
 //     send the uppercase form, so it could never match).
 //   * R8: allowed_headers / exposed_headers are HTTP tokens, stored
 //     lowercase; duplicates (case-insensitive) are dropped with a warning.
+//   * R13: enforced unless allow_cross_origin_websocket is set (a route
+//     class decides for its own paths: it does not inherit the top-level
+//     value, like every other field).
 //   * Routes: path_prefix starts with "/", has no "?", "#", space or control
 //     character, at most 1024 bytes, no two equal; a class's own routes must
 //     be empty. Only the top-level production / allow_dev_origins count.
@@ -63,7 +66,8 @@ struct RouteClass;
 
 // A tenant's CORS policy; corsd.v1.Policy in C++. See policy.proto for the
 // meaning of each field. A default-constructed Policy is valid: only
-// GET/HEAD/POST, safelisted headers, no credentials, exact origins only.
+// GET/HEAD/POST, safelisted headers, no credentials, exact origins only,
+// WebSocket handshakes from refused origins denied (R13).
 struct Policy {
   std::vector<std::string> allowed_methods;
   std::vector<std::string> allowed_headers;
@@ -73,7 +77,10 @@ struct Policy {
   bool public_origin = false;
   bool allow_null_origin = false;
   bool allow_private_network = false;
-  bool enforce_websocket_origin = false;
+  // R13 off: WebSocket handshakes from refused origins continue. Unset, R13
+  // is enforced (corsd.v1.Policy's deprecated enforce_websocket_origin has
+  // no counterpart here: it has no effect).
+  bool allow_cross_origin_websocket = false;
   bool enforce_unsafe_methods = false;
   bool forward_refused_preflight = false;
   bool production = false;
@@ -88,7 +95,7 @@ struct Policy {
     return H::combine(std::move(h), p.allowed_methods, p.allowed_headers,
                       p.exposed_headers, p.allow_credentials, p.max_age_seconds,
                       p.public_origin, p.allow_null_origin,
-                      p.allow_private_network, p.enforce_websocket_origin,
+                      p.allow_private_network, p.allow_cross_origin_websocket,
                       p.enforce_unsafe_methods, p.forward_refused_preflight,
                       p.production, p.allow_dev_origins, p.routes);
   }
@@ -127,7 +134,9 @@ struct CompiledRules {
   bool public_origin = false;
   bool allow_null_origin = false;
   bool allow_private_network = false;
-  bool enforce_websocket_origin = false;
+  // R13 off for this class (the engine denies refused WebSocket handshakes
+  // unless this is set).
+  bool allow_cross_origin_websocket = false;
   bool enforce_unsafe_methods = false;
   bool forward_refused_preflight = false;
 

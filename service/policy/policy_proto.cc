@@ -49,7 +49,9 @@ absl::Status FlatFromProto(const corsd::v1::Policy& p, absl::string_view prefix,
   out->public_origin = p.public_origin();
   out->allow_null_origin = p.allow_null_origin();
   out->allow_private_network = p.allow_private_network();
-  out->enforce_websocket_origin = p.enforce_websocket_origin();
+  // enforce_websocket_origin (9) is deprecated and ignored: R13 is on
+  // unless allow_cross_origin_websocket (16) is set.
+  out->allow_cross_origin_websocket = p.allow_cross_origin_websocket();
   out->enforce_unsafe_methods = p.enforce_unsafe_methods();
   out->forward_refused_preflight = p.forward_refused_preflight();
   out->production = p.production();
@@ -66,7 +68,7 @@ void FlatToProto(const Policy& p, corsd::v1::Policy* out) {
   out->set_public_origin(p.public_origin);
   out->set_allow_null_origin(p.allow_null_origin);
   out->set_allow_private_network(p.allow_private_network);
-  out->set_enforce_websocket_origin(p.enforce_websocket_origin);
+  out->set_allow_cross_origin_websocket(p.allow_cross_origin_websocket);
   out->set_enforce_unsafe_methods(p.enforce_unsafe_methods);
   out->set_forward_refused_preflight(p.forward_refused_preflight);
   out->set_production(p.production);

@@ -20,7 +20,7 @@ Policy Full() {
   p.public_origin = true;
   p.allow_null_origin = true;
   p.allow_private_network = true;
-  p.enforce_websocket_origin = true;
+  p.allow_cross_origin_websocket = true;
   p.enforce_unsafe_methods = true;
   p.forward_refused_preflight = true;
   p.production = true;
@@ -47,12 +47,15 @@ TEST(PolicyProtoTest, RoundTripsEveryField) {
 
 TEST(PolicyProtoTest, EveryBoolFieldMapsToItsOwnField) {
   // Flip one bool at a time so a swapped pair of fields cannot pass.
-  bool Policy::*fields[] = {
-      &Policy::allow_credentials,         &Policy::public_origin,
-      &Policy::allow_null_origin,         &Policy::allow_private_network,
-      &Policy::enforce_websocket_origin,  &Policy::enforce_unsafe_methods,
-      &Policy::forward_refused_preflight, &Policy::production,
-      &Policy::allow_dev_origins};
+  bool Policy::*fields[] = {&Policy::allow_credentials,
+                            &Policy::public_origin,
+                            &Policy::allow_null_origin,
+                            &Policy::allow_private_network,
+                            &Policy::allow_cross_origin_websocket,
+                            &Policy::enforce_unsafe_methods,
+                            &Policy::forward_refused_preflight,
+                            &Policy::production,
+                            &Policy::allow_dev_origins};
   for (bool Policy::*f : fields) {
     Policy p;
     p.*f = true;
@@ -60,6 +63,33 @@ TEST(PolicyProtoTest, EveryBoolFieldMapsToItsOwnField) {
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, p);
   }
+}
+
+// Upgrade: a stored policy that set the deprecated enforce_websocket_origin
+// (field 9) keeps its meaning (R13 enforced), and one that did not now
+// enforces R13 too; only allow_cross_origin_websocket (16) turns it off.
+TEST(PolicyProtoTest, DeprecatedEnforceWebsocketOriginIsIgnored) {
+  corsd::v1::Policy stored_on;
+  stored_on.set_enforce_websocket_origin(true);
+  stored_on.add_routes()->mutable_policy()->set_enforce_websocket_origin(true);
+  stored_on.mutable_routes(0)->set_path_prefix("/a");
+  corsd::v1::Policy stored_off;
+  for (const corsd::v1::Policy& proto : {stored_on, stored_off}) {
+    absl::StatusOr<Policy> p = FromProto(proto);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_FALSE(p->allow_cross_origin_websocket);
+    for (const RouteClass& r : p->routes) {
+      EXPECT_FALSE(r.policy.allow_cross_origin_websocket);
+    }
+    EXPECT_FALSE(ToProto(*p).enforce_websocket_origin());
+  }
+  corsd::v1::Policy open;
+  open.set_enforce_websocket_origin(true);
+  open.set_allow_cross_origin_websocket(true);
+  absl::StatusOr<Policy> p = FromProto(open);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->allow_cross_origin_websocket);
+  EXPECT_TRUE(ToProto(*p).allow_cross_origin_websocket());
 }
 
 TEST(PolicyProtoTest, NestedRoutesRefusedWithField) {

@@ -63,10 +63,12 @@ TEST(CorsdFlagsTest, HelpDocumentsEveryFlag) {
        {"--listen", "--admin-listen", "--http-listen", "--data-dir", "--store",
         "--admin-token-file", "--threads", "--tls-cert", "--tls-key",
         "--tls-client-ca", "--tenant-header", "--max-message-bytes",
-        "--config"}) {
+        "--unknown-host", "--config"}) {
     EXPECT_NE(out.find(flag), std::string::npos) << flag << " missing:\n"
                                                  << out;
   }
+  EXPECT_NE(out.find("REASON_UNKNOWN_HOST_DENIED"), std::string::npos) << out;
+  EXPECT_NE(out.find("(default: deny)"), std::string::npos) << out;
 }
 
 TEST(CorsdFlagsTest, UsageErrorsExit2) {
@@ -79,6 +81,12 @@ TEST(CorsdFlagsTest, UsageErrorsExit2) {
   out.clear();
   EXPECT_EQ(RunShell(absl::StrCat(CORSD_BINARY, " --listen"), &out), 2);
   EXPECT_NE(out.find("needs a value"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunShell(absl::StrCat(CORSD_BINARY, " --unknown-host=allow"), &out),
+            2);
+  EXPECT_NE(out.find("--unknown-host \"allow\""), std::string::npos) << out;
+  EXPECT_NE(out.find("expected \"deny\" or \"continue\""), std::string::npos)
+      << out;
 }
 
 TEST(CorsdFlagsTest, MissingTokenFileIsRefused) {
@@ -167,6 +175,49 @@ TEST(CorsdFlagsTest, ConfigFileAppliesAndCommandLineWins) {
   EXPECT_EQ(TenantVia((*both)->decision_address(), "x-from-cli"),
             "https://shop.acme.com");
   EXPECT_EQ(TenantVia((*both)->decision_address(), "x-from-config"), "");
+  std::remove(config.c_str());
+}
+
+// The ext_authz status message (the reason) for a PUT with a cross-site
+// Origin to a host no tenant owns.
+std::string UnknownHostPut(const std::string& address) {
+  authz::CheckRequest check;
+  auto* headers = check.mutable_attributes()
+                      ->mutable_request()
+                      ->mutable_http()
+                      ->mutable_headers();
+  (*headers)[":method"] = "PUT";
+  (*headers)[":authority"] = "unknown.example";
+  (*headers)["origin"] = "https://evil.example";
+  authz::CheckResponse response;
+  auto stub = authz::Authorization::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::Status s = stub->Check(Context().get(), check, &response);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return response.status().code() == 0 ? "ok" : response.status().message();
+}
+
+TEST(CorsdFlagsTest, UnknownHostDefaultsToDenyAndContinueRestoresTheOld) {
+  CorsdProcessOptions options;
+  options.binary = CORSD_BINARY;
+  auto deny = CorsdProcess::Start(options);
+  ASSERT_TRUE(deny.ok()) << deny.status();
+  EXPECT_EQ(UnknownHostPut((*deny)->decision_address()),
+            "REASON_UNKNOWN_HOST_DENIED");
+
+  const std::string config = absl::StrCat(
+      ::testing::TempDir(), "/corsd_unknown_host_", getpid(), ".conf");
+  std::ofstream(config) << "unknown-host = continue\n";
+  options.extra_args = {"--config", config};
+  auto from_file = CorsdProcess::Start(options);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(UnknownHostPut((*from_file)->decision_address()), "ok");
+
+  options.extra_args = {"--config", config, "--unknown-host", "deny"};
+  auto cli_wins = CorsdProcess::Start(options);
+  ASSERT_TRUE(cli_wins.ok()) << cli_wins.status();
+  EXPECT_EQ(UnknownHostPut((*cli_wins)->decision_address()),
+            "REASON_UNKNOWN_HOST_DENIED");
   std::remove(config.c_str());
 }
 

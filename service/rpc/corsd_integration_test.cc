@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "corsd/v1/admin.grpc.pb.h"
@@ -67,8 +68,7 @@ class CorsdTest : public ::testing::Test {
     policy->add_allowed_headers("x-api-key");
     policy->set_allow_credentials(true);
     policy->set_max_age_seconds(600);
-    policy->set_enforce_websocket_origin(true);
-    policy->set_enforce_unsafe_methods(true);
+    policy->set_enforce_unsafe_methods(true);  // R13 is on by default
     v1::PutTenantResponse put_response;
     grpc::Status s = admin->PutTenant(Context(corsd_->authorization()).get(),
                                       put, &put_response);
@@ -476,6 +476,76 @@ TEST_F(CorsdTest, CheckRefusedWebSocketIsDenied403) {
   ASSERT_TRUE(r.has_denied_response());
   EXPECT_EQ(r.denied_response().status().code(), envoy::type::v3::Forbidden);
   EXPECT_EQ(r.status().message(), "REASON_R13_WEBSOCKET_REFUSED");
+}
+
+// R13 for every policy unless it sets allow_cross_origin_websocket: a policy
+// stored with the deprecated enforce_websocket_origin keeps its meaning, one
+// without it is enforced too.
+TEST_F(CorsdTest, R13IsOnUnlessThePolicyAllowsCrossOriginWebsocket) {
+  auto admin = v1::Admin::NewStub(admin_);
+  v1::PutTenantRequest legacy;
+  legacy.mutable_tenant()->set_id("ws-legacy");
+  legacy.mutable_tenant()->mutable_policy()->set_enforce_websocket_origin(true);
+  v1::PutTenantRequest plain;
+  plain.mutable_tenant()->set_id("ws-plain");
+  v1::PutTenantRequest open;
+  open.mutable_tenant()->set_id("ws-open");
+  open.mutable_tenant()->mutable_policy()->set_allow_cross_origin_websocket(
+      true);
+  for (const v1::PutTenantRequest& put : {legacy, plain, open}) {
+    v1::PutTenantResponse response;
+    grpc::Status s = admin->PutTenant(Context(corsd_->authorization()).get(),
+                                      put, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  for (const auto& [tenant, reason, status] :
+       std::vector<std::tuple<std::string, v1::Reason, uint32_t>>{
+           {"ws-legacy", v1::REASON_R13_WEBSOCKET_REFUSED, 403},
+           {"ws-plain", v1::REASON_R13_WEBSOCKET_REFUSED, 403},
+           {"ws-open", v1::REASON_R2_ORIGIN_NOT_ALLOWED, 0}}) {
+    v1::DecideRequest r = Actual("https://evil.com");
+    r.set_tenant(tenant);
+    r.mutable_request()->set_upgrade("websocket");
+    r.mutable_request()->set_connection("Upgrade");
+    const v1::Decision d = Decide(r);
+    EXPECT_EQ(d.reason(), reason) << tenant;
+    EXPECT_EQ(d.status(), status) << tenant;
+  }
+}
+
+// --unknown-host defaults to deny: an unsafe method or a WebSocket handshake
+// with a cross-site Origin to a host no tenant owns is 403; GET continues.
+TEST_F(CorsdTest, CheckUnknownHostDeniesUnsafeAndWebSocketByDefault) {
+  authz::CheckResponse put = CallCheck(Check({{":method", "PUT"},
+                                              {":authority", "unknown.example"},
+                                              {":path", "/v1/items"},
+                                              {"origin", "https://evil.com"}},
+                                             /*tenant=*/""));
+  ASSERT_TRUE(put.has_denied_response());
+  EXPECT_EQ(put.denied_response().status().code(), envoy::type::v3::Forbidden);
+  EXPECT_EQ(put.status().message(), "REASON_UNKNOWN_HOST_DENIED");
+  authz::CheckResponse ws = CallCheck(Check({{":method", "GET"},
+                                             {":authority", "unknown.example"},
+                                             {":path", "/ws"},
+                                             {"origin", "null"},
+                                             {"upgrade", "websocket"},
+                                             {"connection", "Upgrade"}},
+                                            /*tenant=*/""));
+  ASSERT_TRUE(ws.has_denied_response());
+  EXPECT_EQ(ws.status().message(), "REASON_UNKNOWN_HOST_DENIED");
+  authz::CheckResponse get = CallCheck(Check({{":method", "GET"},
+                                              {":authority", "unknown.example"},
+                                              {":path", "/v1/items"},
+                                              {"origin", "https://evil.com"}},
+                                             /*tenant=*/""));
+  EXPECT_EQ(get.status().code(), 0);
+  EXPECT_TRUE(get.has_ok_response());
+  authz::CheckResponse no_origin =
+      CallCheck(Check({{":method", "PUT"},
+                       {":authority", "unknown.example"},
+                       {":path", "/v1/items"}},
+                      /*tenant=*/""));
+  EXPECT_EQ(no_origin.status().code(), 0);
 }
 
 TEST_F(CorsdTest, CheckTenantFromTheConfiguredHeader) {

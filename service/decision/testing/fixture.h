@@ -7,13 +7,15 @@
 //           https://*.acme.example; API host api.acme.test. Policy: methods
 //           PUT DELETE PATCH, headers authorization x-request-id, exposed
 //           x-request-id x-ratelimit-remaining, credentials, max-age 600,
-//           WebSocket and unsafe-method enforcement. Route classes:
-//           /public (public), /embed (null allowed), /pna (private network),
-//           /fwd (forward refused preflights), /any (headers "*"),
-//           /anycred (headers "*" with credentials).
+//           unsafe-method enforcement (R14; R13 is on by default). Route
+//           classes: /public (public), /embed (null allowed), /pna (private
+//           network), /fwd (forward refused preflights), /any (headers "*"),
+//           /anycred (headers "*" with credentials), /wsopen (as the
+//           default class plus allow_cross_origin_websocket: R13 off).
 //   "open"  public policy, headers "*", no credentials; origin
 //           https://partner.example.net.
 //   "bare"  origin https://bare.example.org, no policy registered.
+// World's engine takes EngineOptions (default: --unknown-host=deny).
 #ifndef CORSD_SERVICE_DECISION_TESTING_FIXTURE_H_
 #define CORSD_SERVICE_DECISION_TESTING_FIXTURE_H_
 
@@ -80,7 +82,6 @@ inline policy::Policy AcmePolicy() {
   p.exposed_headers = {"X-Request-ID", "X-RateLimit-Remaining"};
   p.allow_credentials = true;
   p.max_age_seconds = 600;
-  p.enforce_websocket_origin = true;
   p.enforce_unsafe_methods = true;
   policy::Policy pub;
   pub.public_origin = true;
@@ -95,9 +96,12 @@ inline policy::Policy AcmePolicy() {
   any.allowed_headers = {"*"};
   policy::Policy any_credentials = any;
   any_credentials.allow_credentials = true;
-  p.routes = {{"/public", pub}, {"/embed", embed},
-              {"/pna", pna},    {"/fwd", fwd},
-              {"/any", any},    {"/anycred", any_credentials}};
+  policy::Policy ws_open = p;
+  ws_open.allow_cross_origin_websocket = true;
+  p.routes = {{"/public", pub},    {"/embed", embed},
+              {"/pna", pna},       {"/fwd", fwd},
+              {"/any", any},       {"/anycred", any_credentials},
+              {"/wsopen", ws_open}};
   return p;
 }
 
@@ -110,8 +114,10 @@ inline policy::Policy OpenPolicy() {
 
 class World {
  public:
-  World()
-      : table_(&epochs_), registry_(&epochs_), engine_(&table_, &registry_) {
+  explicit World(EngineOptions options = {})
+      : table_(&epochs_),
+        registry_(&epochs_),
+        engine_(&table_, &registry_, options) {
     using K = table::Op::Kind;
     std::vector<table::Op> ops = {
         {K::kAddTenant, "acme", ""},

@@ -176,7 +176,7 @@ class InteropTest(unittest.TestCase):
         policy = cls.policy_pb.Policy(
             allowed_methods=["PUT"], allowed_headers=["x-api-key"],
             allow_credentials=True, max_age_seconds=600,
-            enforce_websocket_origin=True, enforce_unsafe_methods=True)
+            enforce_unsafe_methods=True)  # R13 is on by default
         cls.admin_stub.PutTenant(
             a.PutTenantRequest(tenant=a.Tenant(id="acme", policy=policy)),
             metadata=cls.auth, timeout=10)
@@ -359,6 +359,19 @@ class InteropTest(unittest.TestCase):
                         "upgrade": "websocket", "connection": "Upgrade"})
         self.assertNotEqual(r.status.code, 0)
         self.assertEqual(r.denied_response.status.code, 403)
+
+    def test_check_unknown_host_unsafe_method_denied_403(self):
+        # --unknown-host defaults to deny: a PUT with a cross-site Origin to a
+        # host no tenant owns never reaches the upstream; a GET does.
+        r = self.check({":method": "PUT", ":authority": "other.example",
+                        ":path": "/v1/items", "origin": "https://evil.com"},
+                       tenant="")
+        self.assertEqual(r.denied_response.status.code, 403)
+        self.assertEqual(r.status.message, "REASON_UNKNOWN_HOST_DENIED")
+        r = self.check({":method": "GET", ":authority": "other.example",
+                        ":path": "/v1/items", "origin": "https://evil.com"},
+                       tenant="")
+        self.assertEqual(r.status.code, 0)
 
     def test_check_tenant_header_fallback(self):
         r = self.check({":method": "GET", ":authority": "other.example",

@@ -273,8 +273,7 @@ describe('corsd over Node @grpc/grpc-js', () => {
           allowed_headers: ['x-api-key'],
           allow_credentials: true,
           max_age_seconds: 600,
-          enforce_websocket_origin: true,
-          enforce_unsafe_methods: true,
+          enforce_unsafe_methods: true, // R13 is on by default
         },
       },
     }, adminAuth);
@@ -552,6 +551,16 @@ describe('corsd over Node @grpc/grpc-js', () => {
     assert.equal(r.denied_response.status.code, 'Forbidden');
     const headers = headerOptions(r.denied_response.headers);
     assert.equal(headers['access-control-allow-origin'], undefined);
+  });
+
+  test('Check: a PUT with a cross-site Origin to a host no tenant owns is denied 403 (--unknown-host=deny)', async () => {
+    const r = await check({
+      ':method': 'PUT', ':authority': 'other.example', ':path': '/v1/items',
+      origin: 'https://evil.com',
+    }, '');
+    assert.equal(r.http_response, 'denied_response');
+    assert.equal(r.denied_response.status.code, 'Forbidden');
+    assert.equal(r.status.message, 'REASON_UNKNOWN_HOST_DENIED');
   });
 
   test('Check: the tenant comes from the x-tenant header when context_extensions has none', async () => {
