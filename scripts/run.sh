@@ -43,7 +43,7 @@ if ! "${ctl[@]}" tenant get demo >/dev/null 2>&1; then
   "${ctl[@]}" tenant put demo --allow-method PUT --allow-method DELETE \
     --allow-header content-type --allow-header authorization \
     --expose-header x-request-id --credentials --max-age 600 \
-    --enforce-websocket --enforce-unsafe
+    --enforce-unsafe
   "${ctl[@]}" origins add demo https://app.example.com http://localhost:3000
   "${ctl[@]}" wildcards add demo 'https://*.preview.example.com'
   "${ctl[@]}" api-hosts add demo api.example.com

@@ -8,7 +8,9 @@ Setup, all on loopback:
   gateways   nginx (nginx.conf.template + deploy/nginx/corsd/*.conf) and
              Caddy (Caddyfile.template + deploy/caddy/Caddyfile's `(corsd)`
              snippet), one after the other (gateways.py), each serving the API
-             origin http://127.0.0.1:A in front of the upstream;
+             origin http://127.0.0.1:A in front of the upstream (/shop/ and
+             /public/ name their tenant; /unowned/ names none and its Host
+             is no tenant's, so corsd's default --unknown-host=deny applies);
   pages      http://127.0.0.1:B/page.html (an allowed origin of tenant "shop";
              same site as the API, so its cookie rides along credentialed
              fetches), which frames http://127.0.0.3:C/refused.html (an origin
@@ -222,6 +224,26 @@ def check(gw, got, seen, probes, page_origin):
     expect("null_allowed", null_origin and nullok.get("resolved")
            and nullok.get("status") == 200 and '"ok":true' in nullok.get("body", ""),
            "fetch from the null origin is readable on a route with allow_null_origin")
+    wsx = r.get("ws_cross_allowed", {})
+    expect("ws_cross_allowed", wsx.get("opened") and wsx.get("message") == "hello"
+           and reached("ws_cross_allowed", "GET"),
+           "the same WebSocket to a route with allow_cross_origin_websocket opens: the "
+           "contrast that shows the default R13 is what stopped ws_refused")
+    expect("unknown_host_unsafe_refused",
+           r.get("unknown_host_unsafe_refused", {}).get("resolved") is False
+           and not reached("unknown_host_unsafe_refused"),
+           "text/plain POST (no preflight) to a host no tenant owns is denied before the "
+           "upstream (--unknown-host=deny, the default)")
+    wsu = r.get("unknown_host_ws_refused", {})
+    expect("unknown_host_ws_refused", wsu.get("opened") is False
+           and not reached("unknown_host_ws_refused"),
+           "WebSocket to a host no tenant owns fails before reaching the upstream "
+           "(--unknown-host=deny)")
+    expect("unknown_host_get",
+           r.get("unknown_host_get", {}).get("resolved") is False
+           and reached("unknown_host_get", "GET"),
+           "GET to a host no tenant owns still reaches the upstream (only its answer is "
+           "hidden): the deny is for WebSocket and unsafe methods")
     wsn = n.get("ws_null_refused", {})
     expect("ws_null_refused", null_origin and wsn.get("opened") is False
            and not reached("ws_null_refused"),
@@ -283,23 +305,27 @@ def put_tenants(corsd, page_origin):
         "allowed_headers": ["x-allowed"],
         "exposed_headers": ["x-request-id", "x-ratelimit-remaining"],
     }
+    # No policy says anything to turn R13 on: it is corsd's default. Only
+    # /shop/ws-cross turns it off (allow_cross_origin_websocket).
     corsd.put_tenant("shop", {
         **shop_common,
         "allow_credentials": True,
-        "enforce_websocket_origin": True,
         "enforce_unsafe_methods": True,
         "routes": [
             # Embeddable widgets: sandboxed frames (origin "null") may call.
             {"path_prefix": "/shop/embed/",
              "policy": {**shop_common, "allow_null_origin": True,
-                        "enforce_websocket_origin": True, "enforce_unsafe_methods": True}},
+                        "enforce_unsafe_methods": True}},
             # R14 off: a refused origin's POST reaches the upstream.
-            {"path_prefix": "/shop/loose/",
-             "policy": {**shop_common, "enforce_websocket_origin": True}},
+            {"path_prefix": "/shop/loose/", "policy": shop_common},
             # Called from public pages into the private network (R12).
             {"path_prefix": "/shop/lan/",
              "policy": {**shop_common, "allow_private_network": True,
-                        "enforce_websocket_origin": True, "enforce_unsafe_methods": True}},
+                        "enforce_unsafe_methods": True}},
+            # R13 off: a WebSocket endpoint that checks Origin itself.
+            {"path_prefix": "/shop/ws-cross",
+             "policy": {**shop_common, "allow_cross_origin_websocket": True,
+                        "enforce_unsafe_methods": True}},
         ],
     })
     corsd.add_entries("shop", origins=[page_origin])

@@ -3,7 +3,10 @@
 Each one serves the same API on http://127.0.0.1:PORT:
   /shop/...    tenant shop (corsd /auth/shop, /preflight/shop); /shop/ws is
                a WebSocket endpoint (the upstream upgrades it);
-  /public/...  tenant public (corsd /auth/public, /preflight/public).
+  /public/...  tenant public (corsd /auth/public, /preflight/public);
+  /unowned/... no tenant named (corsd /auth, /preflight): the Host is no
+               tenant's API host, so corsd's --unknown-host decides;
+               /unowned/ws is a WebSocket endpoint.
 Both proxy to the one upstream (upstream.py), and both use the files users
 deploy:
   nginx   nginx.conf.template here, which includes deploy/nginx/corsd/*.conf

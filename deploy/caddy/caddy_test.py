@@ -10,9 +10,10 @@ substituted (corsd's --http-listen for 127.0.0.1:7702, the app for
 127.0.0.1`). Caddy's HOME and XDG directories are a temporary directory.
 Then plain HTTP requests through Caddy check what a browser would get.
 
-Tenants: acme (by route /acme/, credentials, R13 and R14 enforced), shop (by
-Host api.shop.example, nothing enforced), pub (by Host, public), fwd (by
-Host, forwards refused preflights).
+Tenants: acme (by route /acme/, credentials, R13 (the default) and R14
+enforced), shop (by Host api.shop.example, allow_cross_origin_websocket: R13
+off, R14 off), pub (by Host, public), fwd (by Host, forwards refused
+preflights). Hosts no tenant owns get corsd's default --unknown-host=deny.
 
 Usage: /usr/bin/python3 deploy/caddy/caddy_test.py /path/to/corsd
 Needs Debian's caddy (scripts/deps.txt), python3-grpcio, python3-protobuf
@@ -253,11 +254,11 @@ class CaddyTest(unittest.TestCase):
             "exposed_headers": ["x-request-id"],
             "allow_credentials": True,
             "max_age_seconds": 600,
-            "enforce_websocket_origin": True,
             "enforce_unsafe_methods": True,
         })
         cls.corsd.add_entries("acme", origins=[ACME_ORIGIN], api_hosts=["api.acme.example"])
         cls.corsd.put_tenant("shop", {"allowed_methods": ["GET", "PATCH"],
+                                      "allow_cross_origin_websocket": True,
                                       "exposed_headers": ["x-page"]})
         cls.corsd.add_entries("shop", origins=[SHOP_ORIGIN], api_hosts=["api.shop.example"])
         cls.corsd.put_tenant("pub", {"public_origin": True})
@@ -486,7 +487,7 @@ class CaddyTest(unittest.TestCase):
         self.assertEqual(len(seen), 1)
         self.assertEqual(seen[0]["headers"].get("upgrade"), "websocket")
 
-    def test_websocket_refused_origin_passes_when_policy_does_not_enforce(self):
+    def test_websocket_refused_origin_passes_when_policy_allows_it(self):
         path = self.path("/ws-")
         r = self.websocket(path, EVIL_ORIGIN, host="api.shop.example")
         self.assertEqual(r.status, 200, r.body)
@@ -532,6 +533,22 @@ class CaddyTest(unittest.TestCase):
         self.assertEqual(len(self.app.requests_for(path)), 1)
         r = self.preflight(self.path("/"), ACME_ORIGIN, "PUT", host="api.nobody.example")
         self.assertEqual(r.status, 403)
+        # --unknown-host=deny (corsd's default): an unsafe method or a
+        # WebSocket handshake with a cross-site Origin never reaches the app.
+        path = self.path("/")
+        r = self.send("PUT", path, host="api.nobody.example",
+                      headers={"Origin": ACME_ORIGIN}, body=b"x")
+        self.assertEqual(r.status, 403, r.body)
+        self.assertNoCors(r, "unknown host, PUT")
+        path_ws = self.path("/ws-")
+        r = self.websocket(path_ws, EVIL_ORIGIN, host="api.nobody.example")
+        self.assertEqual(r.status, 403, r.body)
+        self.assertEqual(self.app.requests_for(path), [])
+        self.assertEqual(self.app.requests_for(path_ws), [])
+        # Without an Origin it is not cross-site: it reaches the app.
+        r = self.send("PUT", path, host="api.nobody.example", body=b"x")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(len(self.app.requests_for(path)), 1)
 
     def test_credentials_flag_from_cookie_and_authorization(self):
         # pub is public: "*" without credentials, the exact origin with them
