@@ -230,13 +230,18 @@ void HttpServer::Impl::Decide(Mode mode, absl::string_view tenant,
 
   table::EpochManager::ReadGuard guard(deps.epochs);
   decision::Decision d;
-  const absl::string_view asked = door::RunDecide(
+  const door::DecideResult result = door::RunDecide(
       decision_deps,
       door::TenantSources{.named = tenant, .header = original.tenant_header},
       request, &d);
+  const absl::string_view asked = result.asked;
 
   AddDecisionHeaders(d, &x);
   x.AddHeader("x-corsd-reason", decision::ReasonName(d.reason));
+  if (result.id != 0) {
+    x.AddHeader("x-corsd-decision-id",
+                door::FormatDecisionId(result.id).view());
+  }
   if (!d.tenant_name.empty()) x.AddHeader("x-corsd-tenant", d.tenant_name);
   // On /auth a body explains refusals to a person reading the gateway's
   // logs (auth_request never shows it to the client). /preflight answers go
@@ -332,8 +337,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->deps = deps;
-  impl->decision_deps = door::DecisionDeps{
-      .engine = deps.engine, .epochs = deps.epochs, .metrics = deps.metrics};
+  impl->decision_deps = door::DecisionDeps{.engine = deps.engine,
+                                           .epochs = deps.epochs,
+                                           .metrics = deps.metrics,
+                                           .ids = deps.ids,
+                                           .observer = deps.observer,
+                                           .door = "http"};
   absl::StatusOr<std::unique_ptr<http::Ask>> ask = http::Ask::Create(
       options.saas_hosts, deps.domains, deps.table, deps.epochs);
   if (!ask.ok()) return ask.status();

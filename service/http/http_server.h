@@ -41,7 +41,9 @@
 //   /healthz    200 "ok" while the process serves (liveness).
 //   /readyz     200 "ready" when the tables are loaded and the store is not
 //               lagging (Catalog::Ready), else 503 with the reason.
-// Every response carries X-Corsd-Reason for decisions; bad input gets a body
+// Every decision's answer carries X-Corsd-Reason (the reason's proto enum
+// name) and X-Corsd-Decision-Id (16 hex digits, the id the decision log
+// writes; absent when HttpDeps::ids is null); bad input gets a body
 // naming the header, the value or its size and what was expected: 431 for
 // too many headers or a header value over max_header_value_bytes, 400 for
 // a missing or malformed gateway header and for a CR, LF or NUL byte in a
@@ -73,6 +75,10 @@ class DecisionMetrics;
 namespace corsd::domain {
 class DomainIndex;
 }  // namespace corsd::domain
+namespace corsd::door {
+class DecisionIds;
+class DecisionObserver;
+}  // namespace corsd::door
 namespace corsd::store {
 class Catalog;
 }  // namespace corsd::store
@@ -122,7 +128,11 @@ struct HttpDeps {
   const domain::DomainIndex* domains = nullptr;
   // More Prometheus text appended to /metrics (the custom-domain gauges
   // and counters the app renders); optional.
-  std::function<std::string()> extra_metrics;
+  std::function<std::string()> extra_metrics = nullptr;
+  // Decision ids (X-Corsd-Decision-Id); optional: null = no ids.
+  door::DecisionIds* ids = nullptr;
+  // Shown every /auth and /preflight decision (door "http"); optional.
+  door::DecisionObserver* observer = nullptr;
 };
 
 class HttpServer {

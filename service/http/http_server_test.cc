@@ -13,11 +13,14 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "service/decision/engine.h"
 #include "service/decision/metrics.h"
 #include "service/domain/domain_index.h"
+#include "service/door/decision_id.h"
+#include "service/door/decision_observer.h"
 #include "service/policy/policy.h"
 #include "service/policy/policy_registry.h"
 #include "service/table/epoch.h"
@@ -466,6 +469,60 @@ TEST(HttpServerStartTest, IPv6Loopback) {
   auto res = c.Get("/healthz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
+}
+
+// Keeps what each decision event showed (views copied during the call).
+class DoorRecorder : public door::DecisionObserver {
+ public:
+  void OnDecision(const door::DecisionEvent& e) override {
+    absl::MutexLock lock(&mu_);
+    seen_.emplace_back(std::string(e.door), e.id);
+  }
+  std::vector<std::pair<std::string, uint64_t>> seen() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::pair<std::string, uint64_t>> seen_;
+};
+
+TEST_F(HttpServerTest, DecisionsCarryTheirIdAndReachTheObserverAsHttp) {
+  door::DecisionIds ids(100);
+  DoorRecorder observer;
+  auto server =
+      HttpServer::Start(HttpServerOptions{}, HttpDeps{.engine = &engine_,
+                                                      .table = &table_,
+                                                      .epochs = &epochs_,
+                                                      .ids = &ids,
+                                                      .observer = &observer});
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  auto refused = client.Get("/auth", {{"X-Original-Method", "PUT"},
+                                      {"X-Original-Host", "api.acme.com"},
+                                      {"Origin", "https://evil.example"}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  auto preflight = client.Options("/preflight/acme",
+                                  {{"Origin", "https://shop.customer.com"},
+                                   {"Access-Control-Request-Method", "PUT"}});
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  const auto seen = observer.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].first, "http");
+  EXPECT_EQ(refused->get_header_value("X-Corsd-Decision-Id"),
+            door::FormatDecisionId(seen[0].second).view());
+  EXPECT_EQ(preflight->get_header_value("X-Corsd-Decision-Id"),
+            door::FormatDecisionId(seen[1].second).view());
+  EXPECT_EQ(seen[0].second, door::DecisionIds::Mix(100));
+  // Without an id source (the fixture's server) no id header is sent.
+  auto plain = Auth({{"X-Original-Method", "GET"},
+                     {"X-Original-Host", "api.acme.com"},
+                     {"Origin", "https://evil.example"}});
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->has_header("X-Corsd-Decision-Id"));
 }
 
 }  // namespace

@@ -8,7 +8,8 @@ namespace corsd::rpc {
 
 AuthorizationService::AuthorizationService(const DecisionDeps& deps,
                                            absl::string_view tenant_header)
-    : deps_(deps), tenant_header_(absl::AsciiStrToLower(tenant_header)) {}
+    : deps_(door::ForDoor(deps, "ext_authz")),
+      tenant_header_(absl::AsciiStrToLower(tenant_header)) {}
 
 grpc::Status AuthorizationService::Check(
     grpc::ServerContext* context,
@@ -21,8 +22,11 @@ grpc::Status AuthorizationService::Check(
   }
   decision::Decision decision;
   table::EpochManager::ReadGuard guard(deps_.epochs);
-  door::RunDecide(deps_, input.tenant, input.request, &decision);
-  FillCheckResponse(decision, response);
+  const door::DecideResult result =
+      door::RunDecide(deps_, input.tenant, input.request, &decision);
+  const door::DecisionIdText id = door::FormatDecisionId(result.id);
+  FillCheckResponse(decision, response,
+                    result.id != 0 ? id.view() : absl::string_view());
   return grpc::Status::OK;
 }
 

@@ -3,7 +3,9 @@
 // through its ext_authz filter. The mapping is ext_authz_mapping.h's; this
 // file only runs it: read the CheckRequest (limits checked), decide under a
 // ReadGuard (falling back to the configured tenant header when the host
-// names no tenant), fill the CheckResponse, record the decision. Sync API,
+// names no tenant), fill the CheckResponse (with the decision id in its
+// dynamic_metadata), record the decision (observers see the door
+// "ext_authz"). Sync API,
 // inline on the thread that read the request, like DeciderService's unary
 // RPCs (the measured faster choice).
 //

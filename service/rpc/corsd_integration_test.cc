@@ -366,6 +366,10 @@ TEST_F(CorsdTest, DecideStreamBatchesCarryNothingStale) {
     if (size != 3) {
       v1::Decision first = response.decisions(0);
       first.clear_id();
+      // Every decision has its own id; everything else is as fresh.
+      EXPECT_EQ(first.decision_id().size(), 16u);
+      EXPECT_NE(first.decision_id(), fresh.decision_id());
+      first.set_decision_id(fresh.decision_id());
       EXPECT_EQ(first.SerializeAsString(), fresh.SerializeAsString())
           << first.DebugString() << " vs " << fresh.DebugString();
     }

@@ -94,7 +94,7 @@ absl::Status ToEngineRequest(const corsd::v1::DecideRequest& request,
   return Convert(request.request(), prefix, ".request", out);
 }
 
-void FillDecision(const DecisionDeps& deps, absl::string_view tenant,
+void FillDecision(const DecisionDeps& deps, const door::DecideResult& result,
                   const decision::Request& request,
                   const decision::Decision& decision, bool explain, uint64_t id,
                   corsd::v1::Decision* out) {
@@ -112,8 +112,12 @@ void FillDecision(const DecisionDeps& deps, absl::string_view tenant,
   out->set_rule(rule.data(), rule.size());
   out->set_tenant(decision.tenant_name.data(), decision.tenant_name.size());
   out->set_id(id);
+  if (result.id != 0) {
+    const door::DecisionIdText text = door::FormatDecisionId(result.id);
+    out->set_decision_id(text.chars.data(), text.chars.size());
+  }
   if (explain) {
-    out->set_message(deps.engine->Explain(tenant, request, decision));
+    out->set_message(deps.engine->Explain(result.asked, request, decision));
   }
 }
 

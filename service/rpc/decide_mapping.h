@@ -40,9 +40,11 @@ absl::Status ToEngineRequest(const corsd::v1::DecideRequest& request,
                              decision::Request* out);
 
 // Writes `decision` into *out (cleared first): action, status, headers in
-// order, reason, rule, tenant, and `id`. `message` is set from
-// Engine::Explain when `explain` is true.
-void FillDecision(const DecisionDeps& deps, absl::string_view tenant,
+// order, reason, rule, tenant, `id` (the caller's) and decision_id
+// (`result.id` as 16 hex digits; left empty when it is 0, no id source).
+// `message` is set from Engine::Explain (asked for `result.asked`) when
+// `explain` is true.
+void FillDecision(const DecisionDeps& deps, const door::DecideResult& result,
                   const decision::Request& request,
                   const decision::Decision& decision, bool explain, uint64_t id,
                   corsd::v1::Decision* out);

@@ -81,10 +81,10 @@ grpc::Status DeciderService::DecideOne(const DecisionDeps& deps,
   }
   decision::Decision decision;
   table::EpochManager::ReadGuard guard(deps.epochs);
-  const absl::string_view tenant =
+  const door::DecideResult result =
       door::RunDecide(deps, door::TenantSources{.named = request.tenant()},
                       engine_request, &decision);
-  FillDecision(deps, tenant, engine_request, decision, request.explain(),
+  FillDecision(deps, result, engine_request, decision, request.explain(),
                request.id(), response->mutable_decision());
   return grpc::Status::OK;
 }
@@ -136,13 +136,13 @@ grpc::Status DeciderService::DecideBatchInto(
   for (size_t i = 0; i < n; ++i) {
     const corsd::v1::DecideRequest& item =
         request.requests(static_cast<int>(i));
-    const absl::string_view tenant =
+    const door::DecideResult result =
         door::RunDecide(deps, door::TenantSources{.named = item.tenant()},
                         scratch->requests[i], decision, &clock);
     corsd::v1::Decision* out = i < static_cast<size_t>(decisions->size())
                                    ? decisions->Mutable(static_cast<int>(i))
                                    : decisions->Add();
-    FillDecision(deps, tenant, scratch->requests[i], *decision, item.explain(),
+    FillDecision(deps, result, scratch->requests[i], *decision, item.explain(),
                  item.id(), out);
   }
   return grpc::Status::OK;

@@ -22,8 +22,9 @@
 //     batch's request is parsed on a per-stream arena (message_arena.h)
 //     and the response message is reused, so a stream's steady state
 //     allocates little beyond long strings' buffers.
-// Every decision is timed and recorded in the metrics; the ReadGuard covers
-// Decide and the response fill.
+// Every decision is timed and recorded in the metrics, gets a decision id
+// (Decision.decision_id) and is shown to the deps' observer (door
+// "decide"); the ReadGuard covers Decide and the response fill.
 //
 // Thread safety: handlers run concurrently on gRPC's threads; all state is
 // per call. The deps are not owned and must outlive the server.
@@ -44,7 +45,9 @@ class DeciderService final
     : public corsd::v1::Decider::WithCallbackMethod_DecideStream<
           corsd::v1::Decider::Service> {
  public:
-  explicit DeciderService(const DecisionDeps& deps) : deps_(deps) {}
+  // Decides with `deps` under the door name "decide".
+  explicit DeciderService(const DecisionDeps& deps)
+      : deps_(door::ForDoor(deps, "decide")) {}
 
   grpc::Status Decide(grpc::ServerContext* context,
                       const corsd::v1::DecideRequest* request,

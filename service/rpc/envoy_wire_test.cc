@@ -3,15 +3,21 @@
 // base.proto, type/v3/http_status.proto and googleapis google/rpc/
 // status.proto): requests are hand-encoded the way Envoy encodes them and
 // parsed with our generated classes; our responses are decoded tag by tag.
-// A renumbered field in proto/envoy or proto/google fails here.
+// A renumbered field in proto/envoy or proto/google fails here. The
+// dynamic_metadata test decodes what FillCheckResponse (the real mapping)
+// sends, so the keys an Envoy access log can print are pinned here.
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/unknown_field_set.h>
 
+#include <map>
+#include <set>
 #include <string>
 
 #include "envoy/service/auth/v3/external_auth.pb.h"
 #include "gtest/gtest.h"
+#include "service/decision/engine.h"
+#include "service/rpc/ext_authz_mapping.h"
 
 namespace corsd::rpc {
 namespace {
@@ -142,6 +148,49 @@ TEST(EnvoyWireTest, DeniedResponseUsesEnvoysNumbers) {
   const std::string d = Bytes(top, 2);
   EXPECT_EQ(Varint(Bytes(d, 1), 1), 204u);
   EXPECT_EQ(Bytes(Bytes(Bytes(d, 2), 1), 1), "vary");
+}
+
+// The dynamic_metadata keys Envoy receives from corsd's Check answers.
+// deploy/check_envoy.py reads this array: every
+// %DYNAMIC_METADATA(envoy.filters.http.ext_authz:KEY)% in
+// deploy/envoy/envoy.yaml must name one of them.
+constexpr const char* kReceivedKeys[] = {"reason", "rule", "tenant",
+                                         "decision_id"};
+
+TEST(EnvoyWireTest, DynamicMetadataIsField4OfStringValues) {
+  for (const decision::Action action :
+       {decision::Action::kContinue, decision::Action::kAnswer}) {
+    decision::Decision d;
+    d.action = action;
+    d.status = action == decision::Action::kAnswer ? 403 : 0;
+    d.reason = decision::Reason::kR2OriginNotAllowed;
+    d.tenant_name = "acme";
+    envoy::service::auth::v3::CheckResponse response;
+    FillCheckResponse(d, &response, "00000000000000ff");
+    // CheckResponse.dynamic_metadata = 4 (google.protobuf.Struct);
+    // Struct.fields = 1, map entries (key = 1, value = 2); Value.string_value
+    // = 3.
+    const std::string metadata = Bytes(response.SerializeAsString(), 4);
+    UnknownFieldSet entries;
+    ASSERT_TRUE(entries.ParseFromString(metadata));
+    std::map<std::string, std::string> received;
+    for (int i = 0; i < entries.field_count(); ++i) {
+      const UnknownField& entry = entries.field(i);
+      ASSERT_EQ(entry.number(), 1);
+      ASSERT_EQ(entry.type(), UnknownField::TYPE_LENGTH_DELIMITED);
+      received[Bytes(entry.length_delimited(), 1)] =
+          Bytes(Bytes(entry.length_delimited(), 2), 3);
+    }
+    EXPECT_EQ(received, (std::map<std::string, std::string>{
+                            {"reason", "REASON_R2_ORIGIN_NOT_ALLOWED"},
+                            {"rule", "R2"},
+                            {"tenant", "acme"},
+                            {"decision_id", "00000000000000ff"}}));
+    std::set<std::string> keys;
+    for (const auto& [key, value] : received) keys.insert(key);
+    EXPECT_EQ(keys, std::set<std::string>(std::begin(kReceivedKeys),
+                                          std::end(kReceivedKeys)));
+  }
 }
 
 TEST(EnvoyWireTest, AppendActionIsField3) {

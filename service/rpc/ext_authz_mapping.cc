@@ -1,5 +1,7 @@
 #include "service/rpc/ext_authz_mapping.h"
 
+#include <iterator>
+#include <string>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -164,8 +166,23 @@ absl::Status ReadCheckRequest(
 }
 
 void FillCheckResponse(const decision::Decision& decision,
-                       envoy::service::auth::v3::CheckResponse* out) {
+                       envoy::service::auth::v3::CheckResponse* out,
+                       absl::string_view decision_id) {
   out->Clear();
+  {
+    auto* fields = out->mutable_dynamic_metadata()->mutable_fields();
+    const absl::string_view values[] = {decision::ReasonName(decision.reason),
+                                        decision::RuleOf(decision.reason),
+                                        decision.tenant_name, decision_id};
+    static_assert(std::size(values) == std::size(kDynamicMetadataKeys));
+    for (size_t i = 0; i < std::size(values); ++i) {
+      if (kDynamicMetadataKeys[i] == "decision_id" && decision_id.empty()) {
+        continue;
+      }
+      (*fields)[std::string(kDynamicMetadataKeys[i])].set_string_value(
+          values[i].data(), values[i].size());
+    }
+  }
   if (decision.action == decision::Action::kAnswer) {
     out->mutable_status()->set_code(kPermissionDenied);
     const absl::string_view reason = decision::ReasonName(decision.reason);

@@ -28,6 +28,15 @@
 //   * answer: status.code = 7 (PERMISSION_DENIED, message = the reason name),
 //     denied_response{status.code = the decision's status (204 / 403),
 //     headers with `append` unset}.
+//   * both: dynamic_metadata (CheckResponse field 4, a Struct) with the
+//     string fields "reason" (the proto enum name), "rule" ("R2"; "" when
+//     none), "tenant" ("" when unknown) and "decision_id" (16 hex digits;
+//     absent without an id). Envoy stores them under the filter's namespace,
+//     so an access log prints %DYNAMIC_METADATA(envoy.filters.http.ext_authz:
+//     reason)% (deploy/envoy/envoy.yaml; kDynamicMetadataKeys below, which
+//     envoy_wire_test.cc checks on the wire and deploy/check_envoy.py against
+//     the access-log format). Cost: four small map entries per answer (the
+//     sync API's response is gRPC's heap message, so no arena).
 //
 // Thread safety: pure functions; CheckInput is a per-call value.
 #ifndef CORSD_SERVICE_RPC_EXT_AUTHZ_MAPPING_H_
@@ -68,9 +77,15 @@ absl::Status ReadCheckRequest(
     const envoy::service::auth::v3::CheckRequest& check,
     absl::string_view tenant_header, CheckInput* out);
 
+// The dynamic_metadata keys FillCheckResponse writes, in order.
+inline constexpr absl::string_view kDynamicMetadataKeys[] = {
+    "reason", "rule", "tenant", "decision_id"};
+
 // Writes `decision` into *out (cleared first), as the file comment says.
+// `decision_id`: the formatted id (door::FormatDecisionId); empty = none.
 void FillCheckResponse(const decision::Decision& decision,
-                       envoy::service::auth::v3::CheckResponse* out);
+                       envoy::service::auth::v3::CheckResponse* out,
+                       absl::string_view decision_id = {});
 
 }  // namespace corsd::rpc
 

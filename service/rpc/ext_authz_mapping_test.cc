@@ -216,6 +216,39 @@ TEST(FillCheckResponseTest, AnswerIsDeniedWithStatusAndHeaders) {
   EXPECT_FALSE(r.denied_response().headers(1).has_append());
 }
 
+TEST(FillCheckResponseTest, DynamicMetadataCarriesReasonRuleTenantAndId) {
+  for (const decision::Action action :
+       {decision::Action::kContinue, decision::Action::kAnswer}) {
+    decision::Decision d;
+    d.action = action;
+    d.status = action == decision::Action::kAnswer ? 403 : 0;
+    d.reason = decision::Reason::kR14UnsafeMethodDenied;
+    d.tenant_name = "acme";
+    CheckResponse r;
+    FillCheckResponse(d, &r, "0123456789abcdef");
+    const auto& fields = r.dynamic_metadata().fields();
+    ASSERT_EQ(fields.size(), 4u);
+    EXPECT_EQ(fields.at("reason").string_value(),
+              "REASON_R14_UNSAFE_METHOD_DENIED");
+    EXPECT_EQ(fields.at("rule").string_value(), "R14");
+    EXPECT_EQ(fields.at("tenant").string_value(), "acme");
+    EXPECT_EQ(fields.at("decision_id").string_value(), "0123456789abcdef");
+  }
+  // No tenant, no id: the keys are there with "" (rule and tenant); the id
+  // is left out.
+  decision::Decision unknown;
+  unknown.action = decision::Action::kContinue;
+  unknown.reason = decision::Reason::kUnknownTenant;
+  CheckResponse r;
+  FillCheckResponse(unknown, &r);
+  const auto& fields = r.dynamic_metadata().fields();
+  EXPECT_EQ(fields.size(), 3u);
+  EXPECT_EQ(fields.at("reason").string_value(), "REASON_UNKNOWN_TENANT");
+  EXPECT_EQ(fields.at("rule").string_value(), "");
+  EXPECT_EQ(fields.at("tenant").string_value(), "");
+  EXPECT_EQ(fields.count("decision_id"), 0u);
+}
+
 TEST(FillCheckResponseTest, WebSocketRefusedIs403) {
   decision::Decision d;
   d.action = decision::Action::kAnswer;
