@@ -1,12 +1,28 @@
 #include "service/app/app.h"
 
 #include <algorithm>
+#include <string>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "service/verify/domain_metrics.h"
 
 namespace corsd::app {
+namespace {
+
+// What /metrics shows after the decision metrics: the custom-domain gauges
+// and counters, then the decision log's counters when it is on.
+std::string ExtraMetrics(const Core& core) {
+  std::string text = verify::RenderDomainMetrics(core.catalog()->CountDomains(),
+                                                 core.verifier());
+  if (core.decision_log() != nullptr) {
+    core.decision_log()->RenderPrometheus(&text);
+  }
+  return text;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
   // Flags first: nothing is opened for a configuration that cannot start.
@@ -35,17 +51,17 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
     absl::StatusOr<std::unique_ptr<http::HttpServer>> started =
         http::HttpServer::Start(
             options,
-            http::HttpDeps{.engine = app->core_->engine(),
-                           .table = app->core_->table(),
-                           .epochs = app->core_->epochs(),
-                           .catalog = app->core_->catalog(),
-                           .metrics = app->core_->metrics(),
-                           .domains = &app->core_->catalog()->domain_index(),
-                           .extra_metrics = [core = app->core_.get()] {
-                             return verify::RenderDomainMetrics(
-                                 core->catalog()->CountDomains(),
-                                 core->verifier());
-                           }});
+            http::HttpDeps{
+                .engine = app->core_->engine(),
+                .table = app->core_->table(),
+                .epochs = app->core_->epochs(),
+                .catalog = app->core_->catalog(),
+                .metrics = app->core_->metrics(),
+                .domains = &app->core_->catalog()->domain_index(),
+                .extra_metrics =
+                    [core = app->core_.get()] { return ExtraMetrics(*core); },
+                .ids = app->core_->ids(),
+                .observer = app->core_->decision_log()});
     if (!started.ok()) {
       app->rpc_->Shutdown(absl::ZeroDuration());
       return started.status();
@@ -68,6 +84,22 @@ int App::decision_port() const { return rpc_->decision_port(); }
 int App::admin_port() const { return rpc_->admin_port(); }
 int App::http_port() const { return http_ != nullptr ? http_->port() : 0; }
 bool App::Serving() const { return rpc_->Serving(); }
+
+absl::Status App::Reload() {
+  absl::Status first;
+  const auto step = [&first](absl::Status s) {
+    if (s.ok()) return;
+    if (first.ok()) {
+      first = std::move(s);
+    } else {
+      first = absl::Status(first.code(),
+                           absl::StrCat(first.message(), "; ", s.message()));
+    }
+  };
+  // The decision log: continue in a new file at the configured path.
+  if (core_->decision_log() != nullptr) step(core_->decision_log()->Reopen());
+  return first;
+}
 
 void App::Shutdown(absl::Duration grace) {
   if (http_ != nullptr) http_->Shutdown();

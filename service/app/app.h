@@ -3,10 +3,11 @@
 // (rpc::Server: Decider + ext_authz, Admin) and, when asked, the HTTP door
 // (http::HttpServer). The doors share the core and nothing else; none of
 // them builds or owns any of it. main.cc only turns flags into an AppConfig,
-// prints the startup lines and waits for a signal.
+// prints the startup lines and waits for a signal; SIGHUP calls Reload.
 //
 // Thread safety: the accessors and Serving() may be called from any thread;
-// Shutdown is idempotent and may be called from any thread.
+// Shutdown is idempotent and may be called from any thread; Reload may be
+// called from any thread, one call at a time (main's signal loop).
 #ifndef CORSD_SERVICE_APP_APP_H_
 #define CORSD_SERVICE_APP_APP_H_
 
@@ -59,6 +60,15 @@ class App {
   bool Serving() const;
 
   const Core& core() const { return *core_; }
+
+  // SIGHUP: the one place corsd re-reads what an operator may change while
+  // it runs, without dropping a connection. Today: the decision log is
+  // reopened (after logrotate renamed the file). Whatever else is to be
+  // reloaded on SIGHUP (admin tokens, TLS certificate and key) is added
+  // here, each step independent of the others: every step runs even when
+  // an earlier one failed. Returns OK, or the first error (the others are
+  // appended to its message); what failed keeps its old state.
+  absl::Status Reload();
 
   // Stops the HTTP door (drains its connections), then the gRPC listeners
   // (health NOT_SERVING first; in-flight calls get `grace`). The core stays
