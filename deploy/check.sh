@@ -4,7 +4,9 @@
 #   systemd-analyze verify on the unit (ExecStart pointed at an existing
 #     binary) when systemd-analyze is installed;
 #   every YAML file parsed with Debian's python3-yaml (/usr/bin/python3);
-#   the Envoy config's ext_authz filter and per-route tenant fields;
+#   the Envoy config's ext_authz filter and per-route tenant fields, and its
+#     access log's %DYNAMIC_METADATA(envoy.filters.http.ext_authz:KEY)% keys
+#     against the keys service/rpc/envoy_wire_test.cc receives from corsd;
 #   the Kubernetes manifests rendered by `kubectl kustomize` when kubectl is
 #     installed, and their kinds and probes checked.
 # Usage: deploy/check.sh [path/to/corsd]   (the binary is optional: used for
@@ -62,10 +64,11 @@ else
     fi
   done < <(find "$here" \( -name '*.yaml' -o -name '*.yml' \) -not -path '*/node_modules/*' -print0 | sort -z)
 
-  if out=$("$py" "$here/check_envoy.py" "$here/envoy/envoy.yaml" 2>&1); then
-    ok "envoy ext_authz fields: deploy/envoy/envoy.yaml"
+  if out=$("$py" "$here/check_envoy.py" "$here/envoy/envoy.yaml" \
+             "$here/../service/rpc/envoy_wire_test.cc" 2>&1); then
+    ok "envoy ext_authz fields and access-log metadata keys: deploy/envoy/envoy.yaml"
   else
-    bad "envoy ext_authz fields: deploy/envoy/envoy.yaml" "$out"
+    bad "envoy ext_authz fields and access-log metadata keys: deploy/envoy/envoy.yaml" "$out"
   fi
 
   if command -v kubectl >/dev/null; then

@@ -1,13 +1,26 @@
 """Checks deploy/envoy/envoy.yaml for the ext_authz settings corsd relies on.
 
-Usage: /usr/bin/python3 check_envoy.py envoy.yaml. Prints each problem and
-exits 1 when there is one. Needs python3-yaml.
+Usage: /usr/bin/python3 check_envoy.py envoy.yaml [envoy_wire_test.cc].
+Prints each problem and exits 1 when there is one. Needs python3-yaml.
+
+Besides the ext_authz filter's settings, it checks the access log: every
+%DYNAMIC_METADATA(NAMESPACE:KEY)% in the file must read the ext_authz
+filter's namespace and a KEY that corsd sends, i.e. one of the keys the
+Envoy wire test (service/rpc/envoy_wire_test.cc, its kReceivedKeys array,
+which that test asserts are exactly the keys on the wire) receives; and at
+least one access log must print corsd's reason and decision id.
 """
+import os
+import re
 import sys
 
 import yaml
 
 EXT_AUTHZ = "envoy.filters.http.ext_authz"
+WIRE_TEST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                         "service", "rpc", "envoy_wire_test.cc")
+# %DYNAMIC_METADATA(NAMESPACE:KEY[:KEY...])[:Z]%
+DYNAMIC_METADATA = re.compile(r"%DYNAMIC_METADATA\(([^)]*)\)(?::\d+)?%")
 WANT_HEADERS = {"origin", "access-control-request-method",
                 "access-control-request-headers", "upgrade", "connection",
                 "cookie", "authorization"}
@@ -23,9 +36,68 @@ def walk(node):
             yield from walk(v)
 
 
-def main(path):
-    cfg = yaml.safe_load(open(path))
+def wire_keys(path):
+    """The kReceivedKeys of the Envoy wire test; None when not found."""
+    try:
+        text = open(path).read()
+    except OSError:
+        return None
+    m = re.search(r"kReceivedKeys\[\]\s*=\s*\{([^}]*)\}", text)
+    if not m:
+        return None
+    return set(re.findall(r'"([^"]*)"', m.group(1)))
+
+
+def strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for v in node.values():
+            yield from strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from strings(v)
+
+
+def check_access_log(cfg, wire_test):
+    """Problems with the access-log formats' corsd metadata."""
     problems = []
+    received = wire_keys(wire_test)
+    if received is None:
+        return [f"cannot read kReceivedKeys from {wire_test}"]
+    read = set()
+    for text in strings(cfg):
+        for arg in DYNAMIC_METADATA.findall(text):
+            parts = arg.split(":")
+            if parts[0] != EXT_AUTHZ:
+                problems.append(
+                    f"%DYNAMIC_METADATA({arg})%: corsd's metadata is under "
+                    f"the namespace {EXT_AUTHZ}, not {parts[0]!r}")
+                continue
+            if len(parts) != 2:
+                problems.append(
+                    f"%DYNAMIC_METADATA({arg})%: corsd sends flat string "
+                    f"keys; expected {EXT_AUTHZ}:KEY")
+                continue
+            if parts[1] not in received:
+                problems.append(
+                    f"%DYNAMIC_METADATA({arg})%: corsd sends no key "
+                    f"{parts[1]!r}; the wire test receives {sorted(received)}")
+            read.add(parts[1])
+    logs = [n for n in walk(cfg) if isinstance(n.get("access_log"), list)]
+    if not logs:
+        problems.append("no access_log: corsd's reason and decision id are "
+                        "printed nowhere")
+    for want in ("reason", "decision_id"):
+        if want not in read:
+            problems.append(f"no access log prints %DYNAMIC_METADATA("
+                            f"{EXT_AUTHZ}:{want})%")
+    return problems
+
+
+def main(path, wire_test=WIRE_TEST):
+    cfg = yaml.safe_load(open(path))
+    problems = check_access_log(cfg, wire_test)
     filters = [n for n in walk(cfg) if n.get("name") == EXT_AUTHZ and "typed_config" in n]
     if len(filters) != 1:
         problems.append(f"expected one {EXT_AUTHZ} http filter, found {len(filters)}")
@@ -65,4 +137,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:3]))
