@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/decision/reason.h"
 #include "service/door/decision_id.h"
+#include "service/table/origin_table.h"
 
 namespace corsd::decision_log {
 namespace {
@@ -223,15 +224,15 @@ DecisionLog::DecisionLog(DecisionLogOptions options, int fd)
       bucket_capacity_(uint64_t{options_.tenant_rate} * kMilliTokens),
       cells_(new Cell[options_.ring_records]),
       cell_mask_(options_.ring_records - 1),
-      slots_(new Slot[options_.tenant_slots]),
+      slots_(new Slot[options_.tenant_slots + 1]),
       slot_mask_(options_.tenant_slots - 1) {
   for (size_t i = 0; i < options_.ring_records; ++i) {
     // Relaxed: before the writer thread and any producer exist (the
     // thread's creation and the log's publication order these stores).
     cells_[i].seq.store(i, std::memory_order_relaxed);
   }
-  const uint32_t now_ms = static_cast<uint32_t>(NowMicros() / 1000);
-  for (size_t i = 0; i < options_.tenant_slots; ++i) {
+  const uint32_t now_ms = BucketMillis();
+  for (size_t i = 0; i <= options_.tenant_slots; ++i) {
     // Relaxed: as above. Every bucket starts full.
     slots_[i].state.store((uint64_t{now_ms} << 32) | bucket_capacity_,
                           std::memory_order_relaxed);
@@ -263,15 +264,20 @@ int64_t DecisionLog::NowMicros() const {
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
-size_t DecisionLog::SlotOf(absl::string_view tenant) const {
-  // FNV-1a, then the id mix for its high bits: the same slot for a name in
-  // every run (tenant names are the operator's, not a client's, so a seed
-  // against chosen collisions buys nothing).
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char c : tenant) {
-    h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+uint32_t DecisionLog::BucketMillis() const {
+  if (options_.now_unix_micros) {
+    return static_cast<uint32_t>(options_.now_unix_micros() / 1000);
   }
-  return static_cast<size_t>(door::DecisionIds::Mix(h)) & slot_mask_;
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return static_cast<uint32_t>(static_cast<int64_t>(ts.tv_sec) * 1000 +
+                               ts.tv_nsec / 1000000);
+}
+
+size_t DecisionLog::SlotOf(uint32_t tenant) const {
+  // Tenant ids are dense from 0: the first tenant_slots tenants never share.
+  return tenant == table::kNoTenant ? options_.tenant_slots
+                                    : (tenant & slot_mask_);
 }
 
 bool DecisionLog::TakeToken(Slot& slot, uint32_t now_ms, bool refusal) {
@@ -307,9 +313,8 @@ void DecisionLog::OnDecision(const door::DecisionEvent& e) {
   // `sample` of them, with no random state.
   if (!refusal && !sample_all_ && e.id >= sample_threshold_) return;
 
-  const int64_t now = NowMicros();
-  Slot& slot = slots_[SlotOf(e.tenant)];
-  if (!TakeToken(slot, static_cast<uint32_t>(now / 1000), refusal)) {
+  Slot& slot = slots_[SlotOf(d.tenant)];
+  if (!TakeToken(slot, BucketMillis(), refusal)) {
     slot.dropped.fetch_add(1, std::memory_order_relaxed);  // see Slot
     return;
   }
@@ -340,7 +345,7 @@ void DecisionLog::OnDecision(const door::DecisionEvent& e) {
   }
 
   Record& r = cell->record;
-  r.unix_micros = now;
+  r.unix_micros = NowMicros();
   r.id = e.id;
   r.status = d.status;
   r.action = static_cast<uint8_t>(d.action);
@@ -510,7 +515,7 @@ DecisionLogStats DecisionLog::Stats() const {
   s.dropped_ring_full = dropped_ring_full_.load(std::memory_order_relaxed);
   s.dropped_write_error = dropped_write_error_.load(std::memory_order_relaxed);
   s.reopens = reopens_.load(std::memory_order_relaxed);
-  for (size_t i = 0; i < options_.tenant_slots; ++i) {
+  for (size_t i = 0; i <= options_.tenant_slots; ++i) {
     s.dropped_tenant_rate += slots_[i].dropped.load(std::memory_order_relaxed);
   }
   return s;

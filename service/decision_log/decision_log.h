@@ -39,21 +39,23 @@
 // can produce: they are escaped as \u00XX).
 //
 // Per-tenant budget: a fixed table of `tenant_slots` token buckets, each
-// filled at `tenant_rate` lines per second up to a burst of `tenant_rate`;
-// a tenant's bucket is chosen by a hash of its name (FNV-1a, unseeded: the
-// same slot in every run). A line takes one
-// token; a sampled allow takes one only while the bucket is more than half
-// full, so allows never spend the half of the budget kept for refusals.
-// Bound: a tenant that has a slot to itself gets at most tenant_rate lines a
-// second (plus one burst), whatever the others do; tenants that hash to one
-// slot share its budget (with T active tenants, a given tenant shares with
-// about T / tenant_slots others); all unknown-tenant decisions share the
-// slot of "". The whole log writes at most tenant_slots x tenant_rate lines
-// a second (4096 x 100 by default).
+// filled at `tenant_rate` lines per second up to a burst of `tenant_rate`,
+// plus one bucket for every decision no tenant owns. A tenant's bucket is
+// its table::TenantId modulo tenant_slots (ids are dense and never reused:
+// the table numbers tenants 0, 1, 2... as it loads or creates them). A
+// line takes one token; a sampled allow takes one only while the bucket is
+// more than half full, so allows never spend the half of the budget kept
+// for refusals. Bound: the first tenant_slots tenants created (4096 by default)
+// each have a bucket of their own, so each gets at most tenant_rate lines a
+// second (plus one burst) whatever the others do; beyond that, tenants
+// whose ids are equal modulo tenant_slots share one budget (with T tenants,
+// at most ceil(T / tenant_slots) share). The whole log writes at most
+// (tenant_slots + 1) x tenant_rate lines a second.
 //
 // Off the hot path: OnDecision copies the fields into a fixed-size record
-// of a bounded ring (no allocation, no lock, no system call besides the
-// vDSO clock read for a logged decision); a background thread formats the
+// of a bounded ring (no allocation, no lock, no system call: the clocks are
+// read through the vDSO, the coarse one for the budget and the precise one
+// only for a line that will be written); a background thread formats the
 // records and writes them. When the ring is full the record is dropped and
 // counted; so are lines over a tenant's budget and lines a failed write
 // lost: corsd_decision_log_dropped_total{cause="ring_full"|"tenant_rate"|
@@ -111,7 +113,8 @@ struct DecisionLogOptions {
   double sample = 0.01;
   // Lines per second per tenant bucket (also the burst), 1 to 1,000,000.
   uint32_t tenant_rate = 100;
-  // Buckets; a power of two, 1 to 2^20.
+  // Tenant buckets (one more is kept for unknown tenants); a power of two,
+  // 1 to 2^20.
   size_t tenant_slots = 4096;
   // Records the ring holds; a power of two, 2 to 2^20 (~600 bytes each).
   size_t ring_records = 8192;
@@ -119,8 +122,10 @@ struct DecisionLogOptions {
   // the destructor wake it at once).
   absl::Duration idle_poll = absl::Milliseconds(5);
   // Wall clock in microseconds since the Unix epoch, read on the deciding
-  // thread for each logged decision (line time and bucket refills). Null:
-  // clock_gettime(CLOCK_REALTIME). Must be thread-safe and must not block.
+  // thread for each refused or sampled decision (bucket refills, and the
+  // time of a line). Null: clock_gettime(CLOCK_REALTIME_COARSE) for the
+  // buckets (a few ms of resolution) and CLOCK_REALTIME for line times.
+  // Must be thread-safe and must not block.
   std::function<int64_t()> now_unix_micros = nullptr;
 };
 
@@ -167,8 +172,8 @@ class DecisionLog final : public door::DecisionObserver {
   // cause}.
   void RenderPrometheus(std::string* out) const;
 
-  // The bucket slot of `tenant` (tests choose tenants in distinct slots).
-  size_t SlotOf(absl::string_view tenant) const;
+  // The bucket of `tenant` (table::kNoTenant: the unknown-tenant bucket).
+  size_t SlotOf(uint32_t tenant) const;
 
  private:
   struct Record;
@@ -176,7 +181,9 @@ class DecisionLog final : public door::DecisionObserver {
   struct Slot;
 
   explicit DecisionLog(DecisionLogOptions options, int fd);
+  // The line time, and the bucket clock in ms (see now_unix_micros).
   int64_t NowMicros() const;
+  uint32_t BucketMillis() const;
   // Takes a token from `slot` at `now_ms`; false when the budget is spent.
   bool TakeToken(Slot& slot, uint32_t now_ms, bool refusal);
   void WriterLoop();

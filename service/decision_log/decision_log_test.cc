@@ -119,6 +119,10 @@ class Logged {
   }
 
   DecisionLog& log() { return *log_; }
+  table::TenantId Id(absl::string_view tenant) {
+    table::EpochManager::ReadGuard guard(world_.epochs());
+    return world_.table()->FindTenant(tenant);
+  }
 
  private:
   World world_;
@@ -298,7 +302,8 @@ TEST(DecisionLogTest, AFloodingTenantCannotPushAnotherTenantsRefusalsOut) {
                  .tenant_rate = 50,
                  .now_unix_micros = clock.Fn()});
   // "acme" floods, "bare" refuses now and then: separate buckets.
-  ASSERT_NE(logged.log().SlotOf("acme"), logged.log().SlotOf("bare"));
+  ASSERT_NE(logged.log().SlotOf(logged.Id("acme")),
+            logged.log().SlotOf(logged.Id("bare")));
   std::set<std::string> bare_ids;
   for (int i = 0; i < 10000; ++i) {
     logged.Decide("acme", Refused());
@@ -338,6 +343,20 @@ TEST(DecisionLogTest, AFloodingTenantCannotPushAnotherTenantsRefusalsOut) {
       metrics,
       absl::StrCat("corsd_decision_log_lines_total ", 100 + bare_ids.size())))
       << metrics;
+}
+
+TEST(DecisionLogTest, TheFirstTenantSlotsTenantsHaveBucketsOfTheirOwn) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<DecisionLog>> log =
+      DecisionLog::Open({.path = dir.File("log"), .tenant_slots = 8});
+  ASSERT_TRUE(log.ok()) << log.status();
+  std::set<size_t> slots;
+  for (uint32_t id = 0; id < 8; ++id) slots.insert((*log)->SlotOf(id));
+  EXPECT_EQ(slots.size(), 8u);
+  // Beyond the table, ids equal modulo 8 share; unknown tenants never share
+  // with a tenant.
+  EXPECT_EQ((*log)->SlotOf(9), (*log)->SlotOf(1));
+  EXPECT_EQ(slots.count((*log)->SlotOf(table::kNoTenant)), 0u);
 }
 
 TEST(DecisionLogTest, AllowsLeaveHalfOfATenantsBudgetToRefusals) {
