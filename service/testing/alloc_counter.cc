@@ -8,9 +8,12 @@ namespace corsd::testing {
 namespace {
 // Relaxed: a plain event count; readers only compare two readings.
 std::atomic<uint64_t> g_allocations{0};
+// Plain: read and written only by its own thread.
+thread_local uint64_t t_allocations = 0;
 
 void* CountedAlloc(std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
+  ++t_allocations;
   return std::malloc(size == 0 ? 1 : size);
 }
 }  // namespace
@@ -18,6 +21,8 @@ void* CountedAlloc(std::size_t size) {
 uint64_t AllocationCount() {
   return g_allocations.load(std::memory_order_relaxed);
 }
+
+uint64_t ThreadAllocationCount() { return t_allocations; }
 
 }  // namespace corsd::testing
 

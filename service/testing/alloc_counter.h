@@ -8,9 +8,11 @@
 // benchmark binaries, never into corsd. Not for sanitizer builds, which
 // replace the allocator themselves.
 //
-// Thread safety: the count is a relaxed atomic shared by every thread;
+// Thread safety: AllocationCount is a relaxed atomic shared by every thread;
 // callers compare two readings taken on one thread around the code they
 // measure, so only allocations made in between (by any thread) are counted.
+// ThreadAllocationCount is the calling thread's own count (a thread_local),
+// for code measured while other threads allocate (a background writer).
 #ifndef CORSD_SERVICE_TESTING_ALLOC_COUNTER_H_
 #define CORSD_SERVICE_TESTING_ALLOC_COUNTER_H_
 
@@ -20,6 +22,9 @@ namespace corsd::testing {
 
 // Calls to any global operator new since the process started.
 uint64_t AllocationCount();
+
+// Calls to any global operator new made by the calling thread.
+uint64_t ThreadAllocationCount();
 
 }  // namespace corsd::testing
 
