@@ -238,7 +238,7 @@ DecisionLog::DecisionLog(DecisionLogOptions options, int fd)
                           std::memory_order_relaxed);
   }
   {
-    absl::MutexLock lock(&file_mu_);
+    std::lock_guard<std::mutex> lock(file_mu_);
     fd_ = fd;
   }
   writer_ = std::thread([this] { WriterLoop(); });
@@ -247,12 +247,12 @@ DecisionLog::DecisionLog(DecisionLogOptions options, int fd)
 
 DecisionLog::~DecisionLog() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
-    wake_.Signal();
+    wake_.notify_one();
   }
   writer_.join();
-  absl::MutexLock lock(&file_mu_);
+  std::lock_guard<std::mutex> lock(file_mu_);
   if (fd_ != STDOUT_FILENO && fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -423,7 +423,6 @@ size_t DecisionLog::Drain(std::string* lines) {
 }
 
 int DecisionLog::WriteAll(absl::string_view lines) {
-  file_mu_.AssertHeld();
   while (!lines.empty()) {
     const ssize_t w = ::write(fd_, lines.data(), lines.size());
     if (w > 0) {
@@ -451,7 +450,7 @@ void DecisionLog::WriterLoop() {
     if (n > 0) {
       int err;
       {
-        absl::MutexLock lock(&file_mu_);
+        std::lock_guard<std::mutex> lock(file_mu_);
         err = WriteAll(lines);
       }
       if (err == 0) {
@@ -469,16 +468,16 @@ void DecisionLog::WriterLoop() {
       }
       lines.clear();
     }
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     written_pos_ = read_pos_;
-    progress_.SignalAll();
+    progress_.notify_all();
     if (n > 0) continue;  // more may have come while writing
     if (stop_) break;     // drained: no door decides any more
     if (flush_requests_ != flushes_seen) {
       flushes_seen = flush_requests_;
       continue;  // look again before sleeping
     }
-    wake_.WaitWithTimeout(&mu_, options_.idle_poll);
+    wake_.wait_for(lock, absl::ToChronoNanoseconds(options_.idle_poll));
   }
 }
 
@@ -486,10 +485,10 @@ void DecisionLog::Flush() {
   // Relaxed: the caller's own order (the same thread, or a join of the
   // deciding threads) makes the claims it waits for visible here.
   const uint64_t target = enqueue_pos_.load(std::memory_order_relaxed);
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   ++flush_requests_;
-  wake_.Signal();
-  while (written_pos_ < target) progress_.Wait(&mu_);
+  wake_.notify_one();
+  progress_.wait(lock, [&] { return written_pos_ >= target; });
 }
 
 absl::Status DecisionLog::Reopen() {
@@ -499,7 +498,7 @@ absl::Status DecisionLog::Reopen() {
   int old;
   {
     // Between two writes: the writer holds file_mu_ across each one.
-    absl::MutexLock lock(&file_mu_);
+    std::lock_guard<std::mutex> lock(file_mu_);
     old = fd_;
     fd_ = *opened;
   }

@@ -88,18 +88,18 @@
 #define CORSD_SERVICE_DECISION_LOG_DECISION_LOG_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/door/decision_observer.h"
 
@@ -217,17 +217,19 @@ class DecisionLog final : public door::DecisionObserver {
   std::atomic<uint64_t> reopens_{0};
 
   // Writer / control-plane coordination (never touched by OnDecision).
-  mutable absl::Mutex mu_;
-  absl::CondVar wake_;      // the writer: stop, flush or reopen requested
-  absl::CondVar progress_;  // Flush waiters: written_pos_ advanced
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t flush_requests_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t written_pos_ ABSL_GUARDED_BY(mu_) = 0;
+  // std::mutex rather than absl::Mutex: the system abseil is not built for
+  // ThreadSanitizer, which then cannot see its synchronization.
+  std::mutex mu_;
+  std::condition_variable wake_;      // the writer: stop or flush requested
+  std::condition_variable progress_;  // Flush waiters: written_pos_ moved
+  bool stop_ = false;                 // guarded by mu_
+  uint64_t flush_requests_ = 0;       // guarded by mu_
+  uint64_t written_pos_ = 0;          // guarded by mu_
 
   // The output; the writer holds file_mu_ across each write, Reopen across
   // the swap.
-  absl::Mutex file_mu_;
-  int fd_ ABSL_GUARDED_BY(file_mu_) = -1;
+  std::mutex file_mu_;
+  int fd_ = -1;  // guarded by file_mu_
 
   std::thread writer_;
 };
