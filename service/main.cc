@@ -2,7 +2,7 @@
 // plus an optional --config file of flag=value lines) become an AppConfig;
 // app::App (service/app/app.h) opens the core and starts every door; main
 // prints the startup lines HACKING.md fixes and, on SIGTERM/SIGINT, drains
-// and exits 0.
+// and exits 0. SIGHUP calls App::Reload (the one place reloads go).
 //
 // Flags are spelled with dashes on the command line and in --config
 // (--admin-listen); abseil names them with underscores (admin_listen).
@@ -35,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/app/app.h"
+#include "service/decision/engine.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7700",
           "HOST:PORT of the decision listener (Decider, ext_authz Check); "
@@ -69,6 +70,15 @@ ABSL_FLAG(std::string, tenant_header, "x-corsd-tenant",
           "tenant, ext_authz context_extensions[\"tenant\"], HTTP "
           "/auth/TENANT), else the tenant whose API host is the request's "
           "host, else this header (ext_authz and HTTP); empty: none");
+ABSL_FLAG(corsd::decision::UnknownHost, unknown_host,
+          corsd::decision::UnknownHost::kDeny,
+          "deny|continue: requests no tenant owns (no tenant owns the Host, or "
+          "the named tenant does not exist). deny: a WebSocket handshake or a "
+          "non-safe method (not GET, HEAD, OPTIONS) with a cross-site Origin "
+          "(any Origin, \"null\" included, but the request's own host) is "
+          "answered 403, REASON_UNKNOWN_HOST_DENIED; continue: they reach the "
+          "upstream (no R13/R14 without a policy). Preflights are 403 either "
+          "way");
 ABSL_FLAG(int32_t, max_message_bytes, 4194304,
           "largest gRPC message on the decision listener, in bytes (admin "
           "accepts at least 64 MiB)");
@@ -97,6 +107,16 @@ ABSL_FLAG(int32_t, max_domains_per_tenant, 1000,
 ABSL_FLAG(std::vector<std::string>, saas_hosts, {},
           "hosts /ask always approves (the SaaS's own), comma-separated; "
           "\"*.saas.example\" covers one label under it");
+ABSL_FLAG(std::string, decision_log, "",
+          "decision log: one JSON line per refusal and per sampled allow, "
+          "\"-\" for standard output or a file (reopened on SIGHUP); empty: "
+          "off");
+ABSL_FLAG(double, decision_log_sample, 0.01,
+          "decision log: fraction of allowed decisions logged, 0 to 1 "
+          "(refusals are always logged)");
+ABSL_FLAG(int32_t, decision_log_tenant_rate, 100,
+          "decision log: most lines per second per tenant (a flood from one "
+          "tenant cannot drown the others), 1 to 1000000");
 ABSL_FLAG(std::string, config, "",
           "file of flag=value lines ('#' comments); command-line flags win");
 
@@ -119,6 +139,7 @@ std::vector<const absl::CommandLineFlag*> Flags() {
           &absl::GetFlagReflectionHandle(FLAGS_tls_key),
           &absl::GetFlagReflectionHandle(FLAGS_tls_client_ca),
           &absl::GetFlagReflectionHandle(FLAGS_tenant_header),
+          &absl::GetFlagReflectionHandle(FLAGS_unknown_host),
           &absl::GetFlagReflectionHandle(FLAGS_max_message_bytes),
           &absl::GetFlagReflectionHandle(FLAGS_dns_resolver),
           &absl::GetFlagReflectionHandle(FLAGS_domain_recheck),
@@ -129,6 +150,9 @@ std::vector<const absl::CommandLineFlag*> Flags() {
           &absl::GetFlagReflectionHandle(FLAGS_domain_http_allow_private),
           &absl::GetFlagReflectionHandle(FLAGS_max_domains_per_tenant),
           &absl::GetFlagReflectionHandle(FLAGS_saas_hosts),
+          &absl::GetFlagReflectionHandle(FLAGS_decision_log),
+          &absl::GetFlagReflectionHandle(FLAGS_decision_log_sample),
+          &absl::GetFlagReflectionHandle(FLAGS_decision_log_tenant_rate),
           &absl::GetFlagReflectionHandle(FLAGS_config)};
 }
 
@@ -162,7 +186,8 @@ void PrintHelp() {
                "\nOn start it prints on stderr \"corsd: listening "
                "decisions=HOST:PORT\", \"... admin=HOST:PORT\", \"... "
                "http=HOST:PORT\" (when enabled), then \"corsd: ready\".\n"
-               "SIGTERM or SIGINT drains in-flight calls and exits 0.\n");
+               "SIGTERM or SIGINT drains in-flight calls and exits 0; "
+               "SIGHUP reopens the decision log.\n");
 }
 
 absl::Status Set(absl::CommandLineFlag* flag, absl::string_view value,
@@ -265,6 +290,7 @@ corsd::app::AppConfig ConfigFromFlags() {
   c.rpc.tls_key = absl::GetFlag(FLAGS_tls_key);
   c.rpc.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   c.rpc.tenant_header = absl::GetFlag(FLAGS_tenant_header);
+  c.core.engine.unknown_host = absl::GetFlag(FLAGS_unknown_host);
   c.rpc.transport.threads = absl::GetFlag(FLAGS_threads);
   c.rpc.transport.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_message_bytes);
@@ -273,6 +299,10 @@ corsd::app::AppConfig ConfigFromFlags() {
   c.http_listen = absl::GetFlag(FLAGS_http_listen);
   c.http_threads = absl::GetFlag(FLAGS_http_threads);
   c.saas_hosts = absl::GetFlag(FLAGS_saas_hosts);
+  c.core.decision_log.path = absl::GetFlag(FLAGS_decision_log);
+  c.core.decision_log.sample = absl::GetFlag(FLAGS_decision_log_sample);
+  c.core.decision_log.tenant_rate = static_cast<uint32_t>(
+      std::max(1, absl::GetFlag(FLAGS_decision_log_tenant_rate)));
   c.core.dns_resolver = absl::GetFlag(FLAGS_dns_resolver);
   c.core.catalog.lifecycle.recheck = absl::GetFlag(FLAGS_domain_recheck);
   c.core.catalog.lifecycle.grace = absl::GetFlag(FLAGS_domain_grace);
@@ -320,11 +350,19 @@ int main(int argc, char** argv) {
            {"--domain-http-port", absl::GetFlag(FLAGS_domain_http_port), 1,
             65535},
            {"--max-domains-per-tenant",
-            absl::GetFlag(FLAGS_max_domains_per_tenant), 0, 1000000}}) {
+            absl::GetFlag(FLAGS_max_domains_per_tenant), 0, 1000000},
+           {"--decision-log-tenant-rate",
+            absl::GetFlag(FLAGS_decision_log_tenant_rate), 1, 1000000}}) {
     if (value < low || value > high) {
       return Usage(absl::InvalidArgumentError(absl::StrCat(
           name, " \"", value, "\": expected ", low, " to ", high)));
     }
+  }
+  if (const double sample = absl::GetFlag(FLAGS_decision_log_sample);
+      !(sample >= 0 && sample <= 1)) {
+    return Usage(absl::InvalidArgumentError(
+        absl::StrCat("--decision-log-sample \"", sample,
+                     "\": expected a fraction from 0 to 1")));
   }
   if (absl::GetFlag(FLAGS_http_threads) < 0) {
     return Usage(absl::InvalidArgumentError(
@@ -338,6 +376,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<corsd::app::App>> app =
@@ -366,6 +405,15 @@ int main(int argc, char** argv) {
       ready_printed = true;
     }
     const int sig = sigtimedwait(&signals, nullptr, &poll);
+    if (sig == SIGHUP) {
+      // Everything SIGHUP reloads goes through App::Reload (app.h).
+      const absl::Status s = (*app)->Reload();
+      std::fprintf(stderr, "corsd: SIGHUP received, %s%s\n",
+                   s.ok() ? "reloaded" : "reload failed: ",
+                   std::string(s.message()).c_str());
+      std::fflush(stderr);
+      continue;
+    }
     if (sig == SIGTERM || sig == SIGINT) {
       std::fprintf(stderr, "corsd: %s received, draining\n",
                    sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -25,9 +25,17 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const CoreConfig& config) {
   core->table_ = std::make_unique<table::OriginTable>(core->epochs_.get());
   core->registry_ =
       std::make_unique<policy::PolicyRegistry>(core->epochs_.get());
-  core->engine_ = std::make_unique<decision::Engine>(core->table_.get(),
-                                                     core->registry_.get());
+  core->engine_ = std::make_unique<decision::Engine>(
+      core->table_.get(), core->registry_.get(), config.engine);
   core->metrics_ = std::make_unique<decision::DecisionMetrics>(config.labels);
+  core->ids_ =
+      std::make_unique<door::DecisionIds>(door::DecisionIds::RandomPrefix());
+  if (!config.decision_log.path.empty()) {
+    absl::StatusOr<std::unique_ptr<decision_log::DecisionLog>> log =
+        decision_log::DecisionLog::Open(config.decision_log);
+    if (!log.ok()) return log.status();
+    core->decision_log_ = *std::move(log);
+  }
 
   absl::StatusOr<std::unique_ptr<store::Store>> store =
       store::OpenStore(config.store_url, config.data_dir);

@@ -5,7 +5,9 @@
 // both, the DecisionMetrics, and the Catalog (the store opened from
 // CoreConfig and loaded into the table and registry), then the custom
 // domain verifier over the catalog (started; stopped first when the Core
-// is destroyed).
+// is destroyed). Also the decision ids every door returns and, with
+// --decision-log, the decision log observing every decision
+// (service/decision_log/decision_log.h).
 //
 // Thread safety: the accessors may be called from any thread; the objects
 // they return state their own thread safety. Destroy the Core only after
@@ -19,7 +21,9 @@
 #include "absl/status/statusor.h"
 #include "service/decision/engine.h"
 #include "service/decision/metrics.h"
+#include "service/decision_log/decision_log.h"
 #include "service/dns/resolver.h"
+#include "service/door/decision_id.h"
 #include "service/door/run_path.h"
 #include "service/policy/policy_registry.h"
 #include "service/store/catalog.h"
@@ -38,20 +42,26 @@ struct CoreConfig {
   // How /metrics names action and reason codes (proto enum names by
   // default).
   decision::MetricsLabels labels;
+  // The engine's defaults for what no policy covers (--unknown-host).
+  decision::EngineOptions engine;
   // Custom domains: lifecycle, limits, clock (store/catalog.h).
   store::CatalogOptions catalog;
   // The DNS server the verifier asks (--dns-resolver; "" = the system's).
   std::string dns_resolver;
   // The verifier; concurrency 0 runs none (another replica verifies).
   verify::VerifierOptions verifier;
+  // The decision log (--decision-log*); path "" = off: no observer, no
+  // thread, nothing on the decision path.
+  decision_log::DecisionLogOptions decision_log;
 };
 
 class Core {
  public:
-  // Builds the core, opens the store and loads the catalog, starts the
-  // verifier. Errors (nothing left open): InvalidArgument when data_dir
-  // cannot be created (naming --data-dir and the path), or for a malformed
-  // --dns-resolver; the store's and Catalog::Open's errors.
+  // Builds the core, opens the decision log (when configured) and the
+  // store, loads the catalog, starts the verifier. Errors (nothing left
+  // open): InvalidArgument when data_dir cannot be created (naming
+  // --data-dir and the path), or for a malformed --dns-resolver;
+  // DecisionLog::Open's; the store's and Catalog::Open's errors.
   static absl::StatusOr<std::unique_ptr<Core>> Open(const CoreConfig& config);
 
   ~Core();
@@ -66,9 +76,19 @@ class Core {
   store::Catalog* catalog() const { return catalog_.get(); }
   // Null when CoreConfig::verifier.concurrency is 0.
   verify::Verifier* verifier() const { return verifier_.get(); }
-  // What every door decides with (service/door/run_path.h).
+  door::DecisionIds* ids() const { return ids_.get(); }
+  // Null when the decision log is off.
+  decision_log::DecisionLog* decision_log() const {
+    return decision_log_.get();
+  }
+  // What every door decides with (service/door/run_path.h); each door sets
+  // its own door name.
   door::DecisionDeps decision_deps() const {
-    return {.engine = engine(), .epochs = epochs(), .metrics = metrics()};
+    return {.engine = engine(),
+            .epochs = epochs(),
+            .metrics = metrics(),
+            .ids = ids(),
+            .observer = decision_log()};
   }
 
  private:
@@ -80,6 +100,8 @@ class Core {
   std::unique_ptr<policy::PolicyRegistry> registry_;
   std::unique_ptr<decision::Engine> engine_;
   std::unique_ptr<decision::DecisionMetrics> metrics_;
+  std::unique_ptr<door::DecisionIds> ids_;
+  std::unique_ptr<decision_log::DecisionLog> decision_log_;
   std::unique_ptr<store::Catalog> catalog_;
   std::unique_ptr<dns::Resolver> resolver_;
   std::unique_ptr<verify::Verifier> verifier_;  // stopped before the catalog
