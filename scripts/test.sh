@@ -3,9 +3,12 @@
 #   1. the Release build's whole CTest suite (unit, stress, integration, and
 #      external tests that install and start PostgreSQL, nginx and Chromium
 #      on loopback themselves);
-#   2. the stress and unit tests again under ThreadSanitizer and under
+#   2. the 60-second soak (bench/soak: corsd on SQLite and two PostgreSQL
+#      replicas under Decide/Check/HTTP load and admin writes, one replica
+#      restarted; fails on any error, lost write or RSS trend), one count;
+#   3. the stress and unit tests again under ThreadSanitizer and under
 #      AddressSanitizer + UBSan (core libraries only);
-#   3. every libFuzzer target for CORSD_FUZZ_SECONDS (default 60) each.
+#   4. every libFuzzer target for CORSD_FUZZ_SECONDS (default 60) each.
 # Ends with one line "N passed, N failed" over all phases; exits non-zero if
 # anything failed. Idempotent; safe to re-run.
 set -uo pipefail
@@ -49,6 +52,19 @@ scripts/install-deps.sh --test || die "installing packages failed"
 echo "=== build: release"
 scripts/build.sh release || die "release build failed"
 run_ctest release --test-dir build -j "$jobs"
+
+# Alone, after the parallel ctest run: the soak's rates are a fraction of
+# what the machine serves while it runs. Its progress goes to the console,
+# its figures to build-logs/soak.json, its raw outputs to build-logs/soak/.
+echo "=== soak: 60 s (bench/soak/README.md)"
+if /usr/bin/python3 bench/soak/soak_stats_test.py >"$log_dir/soak-stats-test.log" 2>&1 &&
+    bench/soak/soak --seconds 60 --build build --out "$log_dir/soak" \
+    2>&1 >"$log_dir/soak.json" | tee "$log_dir/soak.log"; then
+  passed=$((passed + 1)); echo "soak: clean"
+else
+  failed=$((failed + 1))
+  echo "soak: FAILED (see $log_dir/soak.log, $log_dir/soak-stats-test.log)"
+fi
 
 echo "=== build: tsan"
 scripts/build.sh tsan || die "tsan build failed"
