@@ -109,33 +109,51 @@ class NginxLogTest(unittest.TestCase):
             cls.corsd.add_entries("acme", origins=[ALLOWED_ORIGIN])
             cls.app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), App)
             threading.Thread(target=cls.app.serve_forever, daemon=True).start()
-            cls.port = free_port()
             conf_dir = os.path.join(cls.tmp, "nginx")
             os.makedirs(os.path.join(conf_dir, "logs"))
             os.symlink(os.path.join(HERE, "corsd"), os.path.join(conf_dir, "corsd"))
-            conf = os.path.join(conf_dir, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(render_conf(cls.corsd.http, cls.app.server_address[1],
-                                    cls.port))
             cls.access_log = os.path.join(conf_dir, "logs", "access.log")
-            args = [NGINX, "-p", conf_dir + "/", "-e", "stderr", "-c", conf]
-            subprocess.run(args + ["-t", "-q"], check=True)
-            cls.nginx_err = open(os.path.join(cls.tmp, "nginx.err"), "wb")
-            cls.nginx = subprocess.Popen(args + ["-g", "daemon off;"],
-                                         stdout=cls.nginx_err, stderr=cls.nginx_err,
-                                         start_new_session=True)
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", cls.port), 0.5).close()
+            cls.nginx_err_path = os.path.join(cls.tmp, "nginx.err")
+            # A free port can be taken by another process before nginx binds
+            # it: try a few.
+            for attempt in range(5):
+                cls.port = free_port()
+                conf = os.path.join(conf_dir, "nginx.conf")
+                with open(conf, "w") as f:
+                    f.write(render_conf(cls.corsd.http, cls.app.server_address[1],
+                                        cls.port))
+                args = [NGINX, "-p", conf_dir + "/", "-e", "stderr", "-c", conf]
+                subprocess.run(args + ["-t", "-q"], check=True)
+                cls.nginx_err = open(cls.nginx_err_path, "wb")
+                cls.nginx = subprocess.Popen(args + ["-g", "daemon off;"],
+                                             stdout=cls.nginx_err,
+                                             stderr=cls.nginx_err,
+                                             start_new_session=True)
+                if cls.wait_nginx():
                     break
-                except OSError:
-                    if time.monotonic() > deadline or cls.nginx.poll() is not None:
-                        raise RuntimeError("nginx did not start")
-                    time.sleep(0.05)
+                cls.nginx.wait(timeout=10)
+                cls.nginx_err.close()
+                cls.nginx = None
+            else:
+                with open(cls.nginx_err_path, errors="replace") as f:
+                    raise RuntimeError(f"nginx did not start:\n{f.read()}")
         except BaseException:
             cls.tearDownClass()
             raise
+
+    @classmethod
+    def wait_nginx(cls):
+        """True once nginx accepts on cls.port; False when it exited."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if cls.nginx.poll() is not None:
+                return False
+            try:
+                socket.create_connection(("127.0.0.1", cls.port), 0.5).close()
+                return True
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"nginx not listening on {cls.port} after 15 s")
 
     @classmethod
     def tearDownClass(cls):
