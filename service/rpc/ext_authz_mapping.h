@@ -35,8 +35,10 @@
 //     so an access log prints %DYNAMIC_METADATA(envoy.filters.http.ext_authz:
 //     reason)% (deploy/envoy/envoy.yaml; kDynamicMetadataKeys below, which
 //     envoy_wire_test.cc checks on the wire and deploy/check_envoy.py against
-//     the access-log format). Cost: four small map entries per answer (the
-//     sync API's response is gRPC's heap message, so no arena).
+//     the access-log format). Cost: 14 heap allocations per answer
+//     (measured: an allowed answer with 4 headers goes from 33 to 47), in
+//     the codec, not on the decision path; the sync API's response is a
+//     message gRPC creates for each call, so no arena can hold them.
 //
 // Thread safety: pure functions; CheckInput is a per-call value.
 #ifndef CORSD_SERVICE_RPC_EXT_AUTHZ_MAPPING_H_
