@@ -235,7 +235,9 @@ absl::Status CorsdProcess::Kill() {
     return absl::FailedPreconditionError("Kill: corsd is not running");
   }
   kill(pid_, SIGKILL);
-  absl::StatusOr<int> code = WaitExit(absl::Seconds(10));
+  // A killed process still waits out a write stuck in the kernel (an fsync
+  // on a loaded disk): allow for a slow machine.
+  absl::StatusOr<int> code = WaitExit(absl::Seconds(30));
   return code.ok() ? absl::OkStatus() : code.status();
 }
 
