@@ -219,7 +219,8 @@ bool PinThisThread(int cpu) {
   return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
 }
 
-// Whether both CPUs are distinct and allowed to this process.
+// Whether both CPUs are distinct and allowed to the calling thread. Call it
+// before pinning anything: it reads the calling thread's own mask.
 bool CanPin(const Config& c) {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -267,9 +268,11 @@ corsd::v1::EntryOp AddOp(corsd::v1::EntryKind kind, const std::string& tenant,
 // thread); the verifier's threads reach only the Catalog and the resolver.
 class World {
  public:
-  explicit World(const Config& config)
+  // `pin`: move threads between config.decide_cpu and config.verifier_cpu
+  // (CanPin, asked once before any World pinned the main thread).
+  World(const Config& config, bool pin)
       : config_(config),
-        pinned_(CanPin(config)),
+        pinned_(pin),
         table_(&epochs_),
         registry_(&epochs_),
         engine_(&table_, &registry_) {}
@@ -653,14 +656,15 @@ int Main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
-  auto home = std::make_unique<World>(config);
+  const bool pin = CanPin(config);
+  auto home = std::make_unique<World>(config, pin);
   if (absl::Status s = home->Build(); !s.ok()) {
     std::fprintf(stderr, "bench_domains: setup: %s\n", s.ToString().c_str());
     return 1;
   }
   std::unique_ptr<World> apart;
   if (config.apart) {
-    apart = std::make_unique<World>(config);
+    apart = std::make_unique<World>(config, pin);
     if (absl::Status s = apart->Build(); !s.ok()) {
       std::fprintf(stderr, "bench_domains: control setup: %s\n",
                    s.ToString().c_str());
