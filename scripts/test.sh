@@ -19,6 +19,7 @@ jobs="${CORSD_JOBS:-$(nproc)}"
 
 passed=0
 failed=0
+failures=()  # one line per failure, repeated at the end where a log tail shows it
 log_dir="$root/build-logs"
 mkdir -p "$log_dir"
 
@@ -30,13 +31,18 @@ count_ctest() {
   line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
   if [ -z "$line" ]; then
     failed=$((failed + 1))
-    echo "test.sh: no ctest summary in $log" >&2
+    echo "test.sh: no ctest summary in $log" >&2; failures+=("$(basename "$log" .log): no summary")
     return
   fi
   fail=$(echo "$line" | sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/')
   total=$(echo "$line" | sed -E 's/.* failed out of ([0-9]+).*/\1/')
   passed=$((passed + total - fail))
   failed=$((failed + fail))
+  # CTest's "The following tests FAILED:" list: "  12 - name (Failed)".
+  local t
+  while IFS= read -r t; do
+    failures+=("$(basename "$log" .log): $t")
+  done < <(sed -n '/The following tests FAILED:/,$p' "$log" | grep -E '^[[:space:]]+[0-9]+ - ' | sed -E 's/^[[:space:]]+//')
 }
 
 run_ctest() {
@@ -62,7 +68,7 @@ if /usr/bin/python3 bench/soak/soak_stats_test.py >"$log_dir/soak-stats-test.log
     2>&1 >"$log_dir/soak.json" | tee "$log_dir/soak.log"; then
   passed=$((passed + 1)); echo "soak: clean"
 else
-  failed=$((failed + 1))
+  failed=$((failed + 1)); failures+=("soak (see build-logs/soak.log)")
   echo "soak: FAILED (see $log_dir/soak.log, $log_dir/soak-stats-test.log)"
 fi
 
@@ -90,9 +96,13 @@ for fuzzer in build-fuzz/bin/*_fuzz; do
       > "$log_dir/fuzz-$name.log" 2>&1; then
     passed=$((passed + 1)); echo "fuzz: $name clean"
   else
-    failed=$((failed + 1)); echo "fuzz: $name FAILED"; tail -n 40 "$log_dir/fuzz-$name.log"
+    failed=$((failed + 1)); failures+=("fuzz: $name"); echo "fuzz: $name FAILED"; tail -n 40 "$log_dir/fuzz-$name.log"
   fi
 done
 
+if [ "${#failures[@]}" -gt 0 ]; then
+  echo "=== failed:"
+  printf '  %s\n' "${failures[@]}"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
