@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
                 .extra_metrics =
                     [core = app->core_.get()] { return ExtraMetrics(*core); },
                 .ids = app->core_->ids(),
-                .observer = app->core_->decision_log()});
+                .observer = app->core_->observer()});
     if (!started.ok()) {
       app->rpc_->Shutdown(absl::ZeroDuration());
       return started.status();

@@ -36,6 +36,8 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const CoreConfig& config) {
     if (!log.ok()) return log.status();
     core->decision_log_ = *std::move(log);
   }
+  core->observers_.Add(core->decision_log_.get());
+  core->observer_ = core->observers_.ForDoors();
 
   absl::StatusOr<std::unique_ptr<store::Store>> store =
       store::OpenStore(config.store_url, config.data_dir);

@@ -24,6 +24,7 @@
 #include "service/decision_log/decision_log.h"
 #include "service/dns/resolver.h"
 #include "service/door/decision_id.h"
+#include "service/door/observer_set.h"
 #include "service/door/run_path.h"
 #include "service/policy/policy_registry.h"
 #include "service/store/catalog.h"
@@ -81,6 +82,9 @@ class Core {
   decision_log::DecisionLog* decision_log() const {
     return decision_log_.get();
   }
+  // What observes every decision (door/observer_set.h): the decision log
+  // when on, and the core's other observers; null when there is none.
+  door::DecisionObserver* observer() const { return observer_; }
   // What every door decides with (service/door/run_path.h); each door sets
   // its own door name.
   door::DecisionDeps decision_deps() const {
@@ -88,7 +92,7 @@ class Core {
             .epochs = epochs(),
             .metrics = metrics(),
             .ids = ids(),
-            .observer = decision_log()};
+            .observer = observer()};
   }
 
  private:
@@ -102,6 +106,10 @@ class Core {
   std::unique_ptr<decision::DecisionMetrics> metrics_;
   std::unique_ptr<door::DecisionIds> ids_;
   std::unique_ptr<decision_log::DecisionLog> decision_log_;
+  // Every observer above, in order; observer_ is what doors get
+  // (ObserverSet::ForDoors), fixed once Open returns.
+  door::ObserverSet observers_;
+  door::DecisionObserver* observer_ = nullptr;
   std::unique_ptr<store::Catalog> catalog_;
   std::unique_ptr<dns::Resolver> resolver_;
   std::unique_ptr<verify::Verifier> verifier_;  // stopped before the catalog
