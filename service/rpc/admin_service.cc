@@ -19,13 +19,12 @@ grpc::Status Reply(absl::StatusOr<T> result, T* response) {
 
 }  // namespace
 
-AdminService::AdminService(store::Catalog* catalog, const AdminTokens* tokens,
-                           decision::DecisionMetrics* metrics,
-                           verify::Verifier* verifier)
-    : catalog_(catalog),
-      tokens_(tokens),
-      metrics_(metrics),
-      verifier_(verifier) {}
+AdminService::AdminService(const Deps& deps)
+    : deps_(deps),
+      catalog_(deps.catalog),
+      tokens_(deps.tokens),
+      metrics_(deps.metrics),
+      verifier_(deps.verifier) {}
 
 grpc::Status AdminService::Authorize(
     const grpc::ServerContextBase* context) const {

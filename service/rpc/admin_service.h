@@ -45,12 +45,16 @@ class AdminService final
     : public corsd::v1::Admin::WithCallbackMethod_LookupOrigin<
           corsd::v1::Admin::Service> {
  public:
-  // `metrics` may be null (no counting; Stats.decisions left empty).
-  // `verifier` may be null: VerifyDomain is then UNAVAILABLE, and AddDomain
-  // wakes nobody.
-  AdminService(store::Catalog* catalog, const AdminTokens* tokens,
-               decision::DecisionMetrics* metrics,
-               verify::Verifier* verifier = nullptr);
+  // What the service works with; none owned, all outlive the service.
+  struct Deps {
+    store::Catalog* catalog = nullptr;    // required
+    const AdminTokens* tokens = nullptr;  // required
+    // Optional: null = no counting; Stats.decisions left empty.
+    decision::DecisionMetrics* metrics = nullptr;
+    // Optional: null = VerifyDomain is UNAVAILABLE, AddDomain wakes nobody.
+    verify::Verifier* verifier = nullptr;
+  };
+  explicit AdminService(const Deps& deps);
 
   grpc::Status PutTenant(grpc::ServerContext* context,
                          const corsd::v1::PutTenantRequest* request,
@@ -113,6 +117,7 @@ class AdminService final
   grpc::Status Authorize(const grpc::ServerContextBase* context) const;
   void CountWrite(decision::AdminWrite rpc, bool ok, uint64_t items);
 
+  const Deps deps_;
   store::Catalog* const catalog_;
   const AdminTokens* const tokens_;
   decision::DecisionMetrics* const metrics_;

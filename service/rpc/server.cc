@@ -248,8 +248,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl->decider = std::make_unique<DeciderService>(deps);
   impl->authorization =
       std::make_unique<AuthorizationService>(deps, config.tenant_header);
-  impl->admin = std::make_unique<AdminService>(impl->catalog, &*impl->tokens,
-                                               impl->metrics, core.verifier);
+  impl->admin = std::make_unique<AdminService>(
+      AdminService::Deps{.catalog = impl->catalog,
+                         .tokens = &*impl->tokens,
+                         .metrics = impl->metrics,
+                         .verifier = core.verifier});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
