@@ -3,7 +3,8 @@
 // options, one event loop per --threads), answering every request 200 with
 // a fixed set of headers shaped like corsd's /auth answer to an allowed,
 // credentialed request (allow-origin, allow-credentials, expose-headers,
-// vary, x-corsd-reason, x-corsd-tenant; cache-control and content-length
+// vary, x-corsd-reason, x-corsd-decision-id (corsd's answers carry one
+// since the decision log), x-corsd-tenant; cache-control and content-length
 // from the transport), and doing nothing else: no header is read, nothing
 // is decided.
 //
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
                         "x-request-id, x-ratelimit-remaining");
             x.AddHeader("vary", "Origin");
             x.AddHeader("x-corsd-reason", "REASON_R2_ORIGIN_ALLOWED");
+            x.AddHeader("x-corsd-decision-id", "589cdecbefd9fa67");
             x.AddHeader("x-corsd-tenant", "tenant-000000");
             x.Respond(200, "");
           });
