@@ -51,8 +51,13 @@ ABSL_FLAG(std::string, store, "",
           "postgres://... for a store shared by replicas; empty: SQLite in "
           "--data-dir");
 ABSL_FLAG(std::string, admin_token_file, "",
-          "file of admin bearer tokens, one per line ('#' comments, blank "
-          "lines ignored); required");
+          "file of admin bearer tokens, one per line: TOKEN [id=ID] "
+          "[tenants=T1,T2|*] ('#' comments, blank lines ignored; a bare token "
+          "covers every tenant); re-read on SIGHUP; required");
+ABSL_FLAG(std::string, audit_log, "-",
+          "admin audit log: one JSON line per admin write (token id, RPC, "
+          "tenants, items, revision, outcome), \"-\" for standard error or "
+          "a file (reopened on SIGHUP); empty: off");
 ABSL_FLAG(int32_t, threads, 0,
           "gRPC decision threads kept waiting for calls (busy load adds "
           "threads; calls never fail for want of one); 0: gRPC's default");
@@ -133,6 +138,7 @@ std::vector<const absl::CommandLineFlag*> Flags() {
           &absl::GetFlagReflectionHandle(FLAGS_data_dir),
           &absl::GetFlagReflectionHandle(FLAGS_store),
           &absl::GetFlagReflectionHandle(FLAGS_admin_token_file),
+          &absl::GetFlagReflectionHandle(FLAGS_audit_log),
           &absl::GetFlagReflectionHandle(FLAGS_threads),
           &absl::GetFlagReflectionHandle(FLAGS_http_threads),
           &absl::GetFlagReflectionHandle(FLAGS_tls_cert),
@@ -187,7 +193,9 @@ void PrintHelp() {
                "decisions=HOST:PORT\", \"... admin=HOST:PORT\", \"... "
                "http=HOST:PORT\" (when enabled), then \"corsd: ready\".\n"
                "SIGTERM or SIGINT drains in-flight calls and exits 0; "
-               "SIGHUP reopens the decision log.\n");
+               "SIGHUP reopens the decision log and the audit log and "
+               "re-reads the admin token file and the TLS certificate and "
+               "key.\n");
 }
 
 absl::Status Set(absl::CommandLineFlag* flag, absl::string_view value,
@@ -286,6 +294,7 @@ corsd::app::AppConfig ConfigFromFlags() {
   c.rpc.listen = absl::GetFlag(FLAGS_listen);
   c.rpc.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   c.rpc.admin_token_file = absl::GetFlag(FLAGS_admin_token_file);
+  c.rpc.audit_log = absl::GetFlag(FLAGS_audit_log);
   c.rpc.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   c.rpc.tls_key = absl::GetFlag(FLAGS_tls_key);
   c.rpc.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);

@@ -59,7 +59,11 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
                 .metrics = app->core_->metrics(),
                 .domains = &app->core_->catalog()->domain_index(),
                 .extra_metrics =
-                    [core = app->core_.get()] { return ExtraMetrics(*core); },
+                    [core = app->core_.get(), rpc = app->rpc_.get()] {
+                      std::string text = ExtraMetrics(*core);
+                      rpc->RenderMetrics(&text);  // the audit log's counters
+                      return text;
+                    },
                 .ids = app->core_->ids(),
                 .observer = app->core_->observer()});
     if (!started.ok()) {
@@ -98,6 +102,9 @@ absl::Status App::Reload() {
   };
   // The decision log: continue in a new file at the configured path.
   if (core_->decision_log() != nullptr) step(core_->decision_log()->Reopen());
+  // Admin tokens, the TLS certificate and key, the audit log
+  // (rpc::Server::Reload: each step independent, failures keep the old).
+  if (rpc_ != nullptr) step(rpc_->Reload());
   return first;
 }
 

@@ -62,12 +62,13 @@ class App {
   const Core& core() const { return *core_; }
 
   // SIGHUP: the one place corsd re-reads what an operator may change while
-  // it runs, without dropping a connection. Today: the decision log is
-  // reopened (after logrotate renamed the file). Whatever else is to be
-  // reloaded on SIGHUP (admin tokens, TLS certificate and key) is added
-  // here, each step independent of the others: every step runs even when
-  // an earlier one failed. Returns OK, or the first error (the others are
-  // appended to its message); what failed keeps its old state.
+  // it runs, without dropping a connection: the decision log is reopened
+  // (after logrotate renamed the file); the admin token file, the TLS
+  // certificate, key and client CA are re-read and the audit log reopened
+  // (rpc::Server::Reload). Each step is independent of the others: every
+  // step runs even when an earlier one failed. Returns OK, or the first
+  // error (the others are appended to its message); what failed keeps its
+  // old state.
   absl::Status Reload();
 
   // Stops the HTTP door (drains its connections), then the gRPC listeners

@@ -12,12 +12,42 @@
 //
 // Errors: UNAUTHENTICATED when the `authorization` metadata is missing or not
 // "Bearer <token>" for a configured token (checked before anything is read);
-// otherwise the Catalog's status, converted (a refused batch is
-// INVALID_ARGUMENT carrying BatchErrors as a google.rpc.Status detail).
+// PERMISSION_DENIED when the token's tenant scope (admin_auth.h) does not
+// cover the request (below); otherwise the Catalog's status, converted (a
+// refused batch is INVALID_ARGUMENT carrying BatchErrors as a
+// google.rpc.Status detail).
+//
+// Tenant scopes, checked before the Catalog is asked anything. A token with
+// every tenant in scope sees no difference. For a scoped token:
+//   * one tenant named by the request (PutTenant tenant.id, GetTenant id,
+//     DeleteTenant id, ListEntries tenant, AddDomain / VerifyDomain /
+//     GetDomain / RemoveDomain tenant, ListDomains tenant when given, and
+//     every method added later that takes a tenant, via AuthorizeTenant):
+//     it must be in scope;
+//   * many tenants (WriteEntries ops[i].tenant; Import's tenants[i].id,
+//     ops[i].tenant, domains[i].tenant in every chunk): every one must be in
+//     scope, else the whole call is refused and nothing is applied;
+//   * lists and lookups (ListTenants, ListDomains without a tenant,
+//     LookupOrigin, Export): filtered to the scope. A filtered page keeps
+//     the Catalog's next_page_token, so it may hold fewer than page_size
+//     items (even none) before the last page: follow next_page_token;
+//   * Stats (counts over every tenant and the decision counters of the whole
+//     process): refused.
+// A refusal is PERMISSION_DENIED naming the token's id, its scope and the
+// request field at fault (e.g. "ops[3].tenant"), never the value of a tenant
+// outside the scope and never anything the Catalog holds: the check runs
+// before any read, so a refusal also says nothing about whether that tenant
+// exists.
+//
+// Audit: every call of a writing method (PutTenant, DeleteTenant,
+// WriteEntries, Import, AddDomain, VerifyDomain, RemoveDomain), refused or
+// not, writes one line to Deps::audit (audit_log.h) before it answers.
 //
 // Thread safety: handlers run concurrently on gRPC's threads; the Catalog
-// serializes writers itself. Catalog, tokens and metrics are not owned and
-// must outlive the server the service is registered on.
+// serializes writers itself; the tokens are read once per call
+// (AdminTokenStore::Current), so a reload in between changes the next call,
+// never half of one. Catalog, tokens, metrics and the audit log are not owned
+// and must outlive the server the service is registered on.
 #ifndef CORSD_SERVICE_RPC_ADMIN_SERVICE_H_
 #define CORSD_SERVICE_RPC_ADMIN_SERVICE_H_
 
@@ -26,8 +56,10 @@
 #include "corsd/v1/admin.grpc.pb.h"
 #include "service/decision/metrics.h"
 #include "service/rpc/admin_auth.h"
+#include "service/rpc/audit_log.h"
 #include "service/store/catalog.h"
 #include "service/verify/verifier.h"
+#include "service/whatif/replay.h"
 
 namespace corsd::rpc {
 
@@ -47,12 +79,16 @@ class AdminService final
  public:
   // What the service works with; none owned, all outlive the service.
   struct Deps {
-    store::Catalog* catalog = nullptr;    // required
-    const AdminTokens* tokens = nullptr;  // required
+    store::Catalog* catalog = nullptr;        // required
+    const AdminTokenStore* tokens = nullptr;  // required
+    // Optional: null = no audit lines.
+    AuditLog* audit = nullptr;
     // Optional: null = no counting; Stats.decisions left empty.
     decision::DecisionMetrics* metrics = nullptr;
     // Optional: null = VerifyDomain is UNAVAILABLE, AddDomain wakes nobody.
     verify::Verifier* verifier = nullptr;
+    // Optional: null = WhatIf is FAILED_PRECONDITION.
+    const whatif::WhatIf* what_if = nullptr;
   };
   explicit AdminService(const Deps& deps);
 
@@ -84,7 +120,7 @@ class AdminService final
       grpc::ServerContext* context, const corsd::v1::ExportRequest* request,
       grpc::ServerWriter<corsd::v1::ExportChunk>* writer) override;
   // Catalog::Stats plus `decisions`: counts by Reason enum name (zeros left
-  // out).
+  // out). PERMISSION_DENIED for a scoped token.
   grpc::Status Stats(grpc::ServerContext* context,
                      const corsd::v1::StatsRequest* request,
                      corsd::v1::StatsResponse* response) override;
@@ -107,19 +143,50 @@ class AdminService final
   grpc::Status RemoveDomain(grpc::ServerContext* context,
                             const corsd::v1::DomainRequest* request,
                             corsd::v1::RemoveDomainResponse* response) override;
+  // The what-if replay (admin_service_whatif.cc, whatif/replay.h):
+  // AuthorizeTenant on `tenant`; then WhatIf::Run's status, converted.
+  // Read-only (not audited).
+  grpc::Status WhatIf(grpc::ServerContext* context,
+                      const corsd::v1::WhatIfRequest* request,
+                      corsd::v1::WhatIfResponse* response) override;
   grpc::ServerUnaryReactor* LookupOrigin(
       grpc::CallbackServerContext* context,
       const corsd::v1::LookupOriginRequest* request,
       corsd::v1::LookupOriginResponse* response) override;
 
+  // The authorization entry of a method that reads or writes one tenant:
+  // OK when the call carries a valid token whose scope covers `tenant`.
+  // UNAUTHENTICATED when it carries none (as Authorize); PERMISSION_DENIED
+  // when the scope does not cover `tenant` (message: the token's id, its
+  // scope and `field`, the request field that named the tenant, e.g.
+  // "tenant"; never `tenant` itself). On OK and PERMISSION_DENIED, *caller
+  // (when not null) is the token's identity, for the audit log.
+  grpc::Status AuthorizeTenant(const grpc::ServerContextBase* context,
+                               absl::string_view tenant,
+                               absl::string_view field = "tenant",
+                               AdminIdentity* caller = nullptr) const;
+  // Authentication only: OK and *caller when the call carries a valid token,
+  // else UNAUTHENTICATED. For a method that then checks a scope itself
+  // (AdminIdentity::Allows, ScopeRefusal) or filters what it returns.
+  grpc::Status Authorize(const grpc::ServerContextBase* context,
+                         AdminIdentity* caller = nullptr) const;
+  // The PERMISSION_DENIED status for `caller` when `field` names a tenant
+  // outside its scope (the message AuthorizeTenant uses).
+  static grpc::Status ScopeRefusal(const AdminIdentity& caller,
+                                   absl::string_view field);
+
  private:
-  // OK when the call carries a valid token, else UNAUTHENTICATED.
-  grpc::Status Authorize(const grpc::ServerContextBase* context) const;
+  // What one writing call tells the audit log (audit_log.h).
+  struct Audit;
   void CountWrite(decision::AdminWrite rpc, bool ok, uint64_t items);
+  // Writes `audit`'s line with `status` and `revision` when Deps::audit is
+  // set; returns `status`.
+  grpc::Status Audited(const Audit& audit, const grpc::Status& status,
+                       uint64_t revision);
 
   const Deps deps_;
   store::Catalog* const catalog_;
-  const AdminTokens* const tokens_;
+  const AdminTokenStore* const tokens_;
   decision::DecisionMetrics* const metrics_;
   verify::Verifier* const verifier_;
 };

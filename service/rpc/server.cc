@@ -6,9 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -19,8 +17,10 @@
 #include "service/decision/reason.h"
 #include "service/rpc/admin_auth.h"
 #include "service/rpc/admin_service.h"
+#include "service/rpc/audit_log.h"
 #include "service/rpc/authorization_service.h"
 #include "service/rpc/decider_service.h"
+#include "service/rpc/tls_reloader.h"
 #include "service/store/catalog.h"
 #include "service/table/epoch.h"
 #include "service/table/origin_table.h"
@@ -60,48 +60,20 @@ absl::Status ParseHostPort(absl::string_view flag, absl::string_view value,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadFile(absl::string_view flag,
-                                     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat(flag, " \"", path, "\": cannot be read"));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
-    const ServerConfig& config) {
+// Checks the TLS flags' combination: OK with *tls false for plaintext, with
+// *tls true for TLS. InvalidArgument naming the flags otherwise.
+absl::Status CheckTlsFlags(const ServerConfig& config, bool* tls) {
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     return absl::InvalidArgumentError(
         "--tls-cert and --tls-key: expected both or neither");
   }
-  if (config.tls_cert.empty()) {
-    if (!config.tls_client_ca.empty()) {
-      return absl::InvalidArgumentError(
-          "--tls-client-ca: needs --tls-cert and --tls-key (mTLS is TLS with "
-          "client certificates)");
-    }
-    return grpc::InsecureServerCredentials();
+  if (config.tls_cert.empty() && !config.tls_client_ca.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-ca: needs --tls-cert and --tls-key (mTLS is TLS with "
+        "client certificates)");
   }
-  absl::StatusOr<std::string> cert = ReadFile("--tls-cert", config.tls_cert);
-  if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadFile("--tls-key", config.tls_key);
-  if (!key.ok()) return key.status();
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  if (!config.tls_client_ca.empty()) {
-    absl::StatusOr<std::string> ca =
-        ReadFile("--tls-client-ca", config.tls_client_ca);
-    if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *std::move(ca);
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
-  }
-  options.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
-  return grpc::SslServerCredentials(options);
+  *tls = !config.tls_cert.empty();
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -111,7 +83,12 @@ struct Server::Impl {
   // The core (not owned).
   decision::DecisionMetrics* metrics = nullptr;  // may be null
   store::Catalog* catalog = nullptr;
-  std::optional<AdminTokens> tokens;
+  // Declared before the grpc::Servers, so they outlive them: the admin
+  // handlers read the tokens and the audit log, the TLS fetchers point at
+  // `tls`.
+  std::optional<AdminTokenStore> tokens;
+  std::unique_ptr<AuditLog> audit;   // null: --audit-log ""
+  std::unique_ptr<TlsReloader> tls;  // null: plaintext
   std::unique_ptr<DeciderService> decider;
   std::unique_ptr<AuthorizationService> authorization;
   std::unique_ptr<AdminService> admin;
@@ -202,7 +179,15 @@ absl::Status Server::CheckConfig(const ServerConfig& config) {
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = MakeCredentials(config).status(); !s.ok()) return s;
+  bool tls = false;
+  if (absl::Status s = CheckTlsFlags(config, &tls); !s.ok()) return s;
+  if (tls) {
+    if (absl::Status s = TlsReloader::Check(config.tls_cert, config.tls_key,
+                                            config.tls_client_ca);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (config.admin_token_file.empty()) {
     return absl::InvalidArgumentError(
         "--admin-token-file: required (one bearer token per line); the "
@@ -231,9 +216,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (absl::Status s = ValidateServerOptions(config.transport); !s.ok()) {
     return s;
   }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeCredentials(config);
-  if (!credentials.ok()) return credentials.status();
+  bool tls = false;
+  if (absl::Status s = CheckTlsFlags(config, &tls); !s.ok()) return s;
+  if (tls) {
+    absl::StatusOr<std::unique_ptr<TlsReloader>> reloader = TlsReloader::Load(
+        config.tls_cert, config.tls_key, config.tls_client_ca);
+    if (!reloader.ok()) return reloader.status();
+    impl->tls = *std::move(reloader);
+  }
+  // One credentials object per listener (each TLS one tracks what its
+  // listener has been handed).
+  const auto credentials = [&impl]() {
+    return impl->tls != nullptr ? impl->tls->MakeCredentials()
+                                : grpc::InsecureServerCredentials();
+  };
   if (config.admin_token_file.empty()) {
     return absl::InvalidArgumentError(
         "--admin-token-file: required (one bearer token per line); the "
@@ -242,7 +238,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   absl::StatusOr<AdminTokens> tokens =
       AdminTokens::LoadFile(config.admin_token_file);
   if (!tokens.ok()) return tokens.status();
-  impl->tokens.emplace(*std::move(tokens));
+  impl->tokens.emplace(*std::move(tokens), config.admin_token_file);
+  if (!config.audit_log.empty()) {
+    absl::StatusOr<std::unique_ptr<AuditLog>> audit =
+        AuditLog::Open({.path = config.audit_log});
+    if (!audit.ok()) return audit.status();
+    impl->audit = *std::move(audit);
+  }
 
   const DecisionDeps deps = core.decisions;
   impl->decider = std::make_unique<DeciderService>(deps);
@@ -251,6 +253,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl->admin = std::make_unique<AdminService>(
       AdminService::Deps{.catalog = impl->catalog,
                          .tokens = &*impl->tokens,
+                         .audit = impl->audit.get(),
                          .metrics = impl->metrics,
                          .verifier = core.verifier});
 
@@ -258,7 +261,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   absl::StatusOr<std::unique_ptr<grpc::Server>> decision_server =
-      impl->Listen("--listen", config.listen, config.transport, *credentials,
+      impl->Listen("--listen", config.listen, config.transport, credentials(),
                    {impl->decider.get(), impl->authorization.get()},
                    &impl->decision_port, &impl->decision_address);
   if (!decision_server.ok()) return decision_server.status();
@@ -273,7 +276,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   admin_transport.max_send_message_bytes =
       std::max(admin_transport.max_send_message_bytes, kAdminMaxMessageBytes);
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server = impl->Listen(
-      "--admin-listen", config.admin_listen, admin_transport, *credentials,
+      "--admin-listen", config.admin_listen, admin_transport, credentials(),
       {impl->admin.get()}, &impl->admin_port, &impl->admin_address);
   if (!admin_server.ok()) {
     impl->decision_server->Shutdown();
@@ -323,6 +326,27 @@ void Server::Shutdown(absl::Duration grace) {
   impl_->admin_server->Wait();
   absl::MutexLock lock(&impl_->mu);
   impl_->stopped = true;
+}
+
+absl::Status Server::Reload() {
+  absl::Status first;
+  const auto step = [&first](absl::Status s) {
+    if (s.ok()) return;
+    if (first.ok()) {
+      first = std::move(s);
+    } else {
+      first = absl::Status(first.code(),
+                           absl::StrCat(first.message(), "; ", s.message()));
+    }
+  };
+  step(impl_->tokens->ReloadFile());
+  if (impl_->tls != nullptr) step(impl_->tls->Reload());
+  if (impl_->audit != nullptr) step(impl_->audit->Reopen());
+  return first;
+}
+
+void Server::RenderMetrics(std::string* out) const {
+  if (impl_->audit != nullptr) impl_->audit->RenderPrometheus(out);
 }
 
 void Server::Wait() {

@@ -4,8 +4,9 @@
 //     (sync API for unary calls, callback API for DecideStream; see
 //     server_options.h); plus Health and reflection. No Admin: an Admin call
 //     here is UNIMPLEMENTED, so decision clients can never change anything.
-//   * admin listener (--admin-listen): Admin (bearer tokens required), sync
-//     API on its own threads; plus Health and reflection.
+//   * admin listener (--admin-listen): Admin (bearer tokens required, each
+//     scoped to tenants; every write recorded in the audit log), sync API on
+//     its own threads; plus Health and reflection.
 // service/app/app.h starts it beside the HTTP door; tests may start one
 // in-process over a core of their own.
 //
@@ -43,11 +44,16 @@ struct ServerConfig {
   // "HOST:PORT" ("[::1]:PORT" for IPv6); port 0 binds a free port.
   std::string listen = "127.0.0.1:7700";
   std::string admin_listen = "127.0.0.1:7701";
-  // Bearer tokens for Admin (AdminTokens file format). Required.
+  // Bearer tokens for Admin, with ids and tenant scopes (admin_auth.h file
+  // format). Required. Re-read by Reload.
   std::string admin_token_file;
+  // The admin audit log (audit_log.h): a file, "-" for standard error, ""
+  // for none. Reopened by Reload.
+  std::string audit_log;
   // PEM files. cert and key together enable TLS on both listeners; client_ca
   // (needs cert and key) also requires and verifies client certificates
-  // (mTLS). All empty: insecure (plaintext) listeners.
+  // (mTLS). All empty: insecure (plaintext) listeners. Re-read by Reload
+  // (tls_reloader.h).
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
@@ -74,8 +80,10 @@ class Server {
   //   InvalidArgument naming the flag: bad listen address, transport option
   //     out of range, tls_key without tls_cert (or the reverse), tls_client_ca
   //     without them, admin_token_file empty or not a valid token file; a
-  //     required part of `core` missing;
-  //   NotFound: a TLS or token file cannot be read;
+  //     required part of `core` missing; a TLS file that does not parse or a
+  //     key that does not match its certificate;
+  //   NotFound: a TLS or token file cannot be read, the audit log's directory
+  //     does not exist;
   //   Unavailable: an address cannot be bound (in use, not local).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerConfig& config, const ServerCore& core);
@@ -106,6 +114,21 @@ class Server {
   void Shutdown(absl::Duration grace);
   // Blocks until Shutdown has completed (from another thread).
   void Wait();
+
+  // SIGHUP (App::Reload): re-reads the admin token file (parsed whole
+  // first; AdminTokenStore::ReloadFile), the TLS certificate, key and client
+  // CA (validated first; TlsReloader::Reload: new handshakes get them,
+  // established connections keep theirs), and reopens the audit log file.
+  // Each step runs even when an earlier one failed, and what failed keeps
+  // its old state. Returns OK, or the first error with the others appended
+  // (each names its flag and file; a token file error names the line).
+  // Call from one thread at a time; admin calls and handshakes go on
+  // meanwhile.
+  absl::Status Reload();
+
+  // Appends the audit log's counters (AuditLog::RenderPrometheus) for
+  // /metrics; nothing without an audit log.
+  void RenderMetrics(std::string* out) const;
 
  private:
   struct Impl;
