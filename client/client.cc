@@ -188,6 +188,12 @@ absl::StatusOr<corsd::v1::LookupOriginResponse> AdminClient::LookupOrigin(
                            &corsd::v1::Admin::Stub::LookupOrigin, request);
 }
 
+absl::StatusOr<corsd::v1::TopRefusedResponse> AdminClient::TopRefused(
+    const corsd::v1::TopRefusedRequest& request) const {
+  return CallHelper::Unary(*this, "Admin.TopRefused",
+                           &corsd::v1::Admin::Stub::TopRefused, request);
+}
+
 namespace {
 
 corsd::v1::DomainRequest MakeDomainRequest(absl::string_view tenant,

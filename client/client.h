@@ -98,6 +98,9 @@ class AdminClient {
   absl::StatusOr<corsd::v1::StatsResponse> Stats() const;
   absl::StatusOr<corsd::v1::LookupOriginResponse> LookupOrigin(
       absl::string_view origin) const;
+  // The per-tenant view's most refused origins (a read: retried).
+  absl::StatusOr<corsd::v1::TopRefusedResponse> TopRefused(
+      const corsd::v1::TopRefusedRequest& request) const;
 
   // Custom domains. AddDomain is idempotent (adding a domain the tenant has
   // returns it unchanged, revision 0), so its retries are safe. RemoveDomain

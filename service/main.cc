@@ -122,6 +122,22 @@ ABSL_FLAG(double, decision_log_sample, 0.01,
 ABSL_FLAG(int32_t, decision_log_tenant_rate, 100,
           "decision log: most lines per second per tenant (a flood from one "
           "tenant cannot drown the others), 1 to 1000000");
+ABSL_FLAG(bool, tenant_view, true,
+          "per-tenant view: keep each tenant's most refused origins over "
+          "the last --tenant-view-window (Admin TopRefused, `corsctl top`, "
+          "corsd_tenant_refusals); false: off");
+ABSL_FLAG(absl::Duration, tenant_view_window, absl::Minutes(15),
+          "per-tenant view: the window counted, 10s to 24h (in fifths)");
+ABSL_FLAG(int32_t, tenant_view_top_k, 16,
+          "per-tenant view: origins counted per tenant per fifth of the "
+          "window, 1 to 1024 (a count's error is at most the tenant's "
+          "refusals / this)");
+ABSL_FLAG(int32_t, tenant_view_tenants, 256,
+          "per-tenant view: tenants with counters of their own, 1 to 65536 "
+          "(the others share one sketch)");
+ABSL_FLAG(int32_t, tenant_view_metrics_top, 20,
+          "per-tenant view: tenants with a corsd_tenant_refusals series "
+          "(those with the most refusals), 0 to 1000");
 ABSL_FLAG(std::string, config, "",
           "file of flag=value lines ('#' comments); command-line flags win");
 
@@ -159,6 +175,11 @@ std::vector<const absl::CommandLineFlag*> Flags() {
           &absl::GetFlagReflectionHandle(FLAGS_decision_log),
           &absl::GetFlagReflectionHandle(FLAGS_decision_log_sample),
           &absl::GetFlagReflectionHandle(FLAGS_decision_log_tenant_rate),
+          &absl::GetFlagReflectionHandle(FLAGS_tenant_view),
+          &absl::GetFlagReflectionHandle(FLAGS_tenant_view_window),
+          &absl::GetFlagReflectionHandle(FLAGS_tenant_view_top_k),
+          &absl::GetFlagReflectionHandle(FLAGS_tenant_view_tenants),
+          &absl::GetFlagReflectionHandle(FLAGS_tenant_view_metrics_top),
           &absl::GetFlagReflectionHandle(FLAGS_config)};
 }
 
@@ -312,6 +333,14 @@ corsd::app::AppConfig ConfigFromFlags() {
   c.core.decision_log.sample = absl::GetFlag(FLAGS_decision_log_sample);
   c.core.decision_log.tenant_rate = static_cast<uint32_t>(
       std::max(1, absl::GetFlag(FLAGS_decision_log_tenant_rate)));
+  c.core.tenant_view_enabled = absl::GetFlag(FLAGS_tenant_view);
+  c.core.tenant_view.window = absl::GetFlag(FLAGS_tenant_view_window);
+  c.core.tenant_view.top_k =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_tenant_view_top_k)));
+  c.core.tenant_view.tenant_cap = static_cast<size_t>(
+      std::max(0, absl::GetFlag(FLAGS_tenant_view_tenants)));
+  c.core.tenant_view.metrics_top = static_cast<size_t>(
+      std::max(0, absl::GetFlag(FLAGS_tenant_view_metrics_top)));
   c.core.dns_resolver = absl::GetFlag(FLAGS_dns_resolver);
   c.core.catalog.lifecycle.recheck = absl::GetFlag(FLAGS_domain_recheck);
   c.core.catalog.lifecycle.grace = absl::GetFlag(FLAGS_domain_grace);
@@ -361,7 +390,13 @@ int main(int argc, char** argv) {
            {"--max-domains-per-tenant",
             absl::GetFlag(FLAGS_max_domains_per_tenant), 0, 1000000},
            {"--decision-log-tenant-rate",
-            absl::GetFlag(FLAGS_decision_log_tenant_rate), 1, 1000000}}) {
+            absl::GetFlag(FLAGS_decision_log_tenant_rate), 1, 1000000},
+           {"--tenant-view-top-k", absl::GetFlag(FLAGS_tenant_view_top_k), 1,
+            1024},
+           {"--tenant-view-tenants", absl::GetFlag(FLAGS_tenant_view_tenants),
+            1, 65536},
+           {"--tenant-view-metrics-top",
+            absl::GetFlag(FLAGS_tenant_view_metrics_top), 0, 1000}}) {
     if (value < low || value > high) {
       return Usage(absl::InvalidArgumentError(absl::StrCat(
           name, " \"", value, "\": expected ", low, " to ", high)));

@@ -9,6 +9,7 @@
 //   lint                         lint_cmd.cc (rules: lint.h)
 //   stats                        entries_cmd.cc
 //   domains add|verify|ls|show|rm   domains_cmd.cc (text: domains_cmd.h)
+//   top                          top_cmd.cc (text: top_cmd.h)
 #ifndef CORSD_CLIENT_CORSCTL_COMMANDS_H_
 #define CORSD_CLIENT_CORSCTL_COMMANDS_H_
 
@@ -26,6 +27,7 @@ int RunExport(const Invocation& inv);
 int RunCheck(const Invocation& inv);
 int RunLint(const Invocation& inv);
 int RunDomains(const Invocation& inv);
+int RunTop(const Invocation& inv);
 
 }  // namespace corsd::corsctl
 

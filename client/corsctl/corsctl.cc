@@ -27,6 +27,7 @@ constexpr Command kCommands[] = {
     {"check", "simulate a browser request and explain the outcome", RunCheck},
     {"lint", "report policy and origin problems (server or file)", RunLint},
     {"stats", "the server's counts", RunStats},
+    {"top", "a tenant's most refused origins over the last window", RunTop},
     {"canon", "canonicalize origins as corsd does (no server needed)",
      RunCanon},
 };

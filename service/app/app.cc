@@ -19,6 +19,9 @@ std::string ExtraMetrics(const Core& core) {
   if (core.decision_log() != nullptr) {
     core.decision_log()->RenderPrometheus(&text);
   }
+  if (core.tenant_view() != nullptr) {
+    core.tenant_view()->RenderPrometheus(&text);
+  }
   return text;
 }
 
@@ -35,7 +38,8 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
   absl::StatusOr<std::unique_ptr<rpc::Server>> rpc = rpc::Server::Start(
       config.rpc, rpc::ServerCore{.decisions = app->core_->decision_deps(),
                                   .catalog = app->core_->catalog(),
-                                  .verifier = app->core_->verifier()});
+                                  .verifier = app->core_->verifier(),
+                                  .tenant_view = app->core_->tenant_view()});
   if (!rpc.ok()) return rpc.status();
   app->rpc_ = *std::move(rpc);
 

@@ -36,7 +36,14 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const CoreConfig& config) {
     if (!log.ok()) return log.status();
     core->decision_log_ = *std::move(log);
   }
+  if (config.tenant_view_enabled) {
+    absl::StatusOr<std::unique_ptr<tenant_view::RefusalView>> view =
+        tenant_view::RefusalView::Create(config.tenant_view);
+    if (!view.ok()) return view.status();
+    core->tenant_view_ = *std::move(view);
+  }
   core->observers_.Add(core->decision_log_.get());
+  core->observers_.Add(core->tenant_view_.get());
   core->observer_ = core->observers_.ForDoors();
 
   absl::StatusOr<std::unique_ptr<store::Store>> store =

@@ -7,7 +7,8 @@
 // domain verifier over the catalog (started; stopped first when the Core
 // is destroyed). Also the decision ids every door returns and, with
 // --decision-log, the decision log observing every decision
-// (service/decision_log/decision_log.h).
+// (service/decision_log/decision_log.h), and, unless --tenant-view=false,
+// the per-tenant refusal view (service/tenant_view/refusal_view.h).
 //
 // Thread safety: the accessors may be called from any thread; the objects
 // they return state their own thread safety. Destroy the Core only after
@@ -30,6 +31,7 @@
 #include "service/store/catalog.h"
 #include "service/table/epoch.h"
 #include "service/table/origin_table.h"
+#include "service/tenant_view/refusal_view.h"
 #include "service/verify/verifier.h"
 
 namespace corsd::app {
@@ -54,6 +56,10 @@ struct CoreConfig {
   // The decision log (--decision-log*); path "" = off: no observer, no
   // thread, nothing on the decision path.
   decision_log::DecisionLogOptions decision_log;
+  // The per-tenant refusal view (--tenant-view*): on unless
+  // tenant_view_enabled is false (then no observer, no thread).
+  bool tenant_view_enabled = true;
+  tenant_view::RefusalViewOptions tenant_view;
 };
 
 class Core {
@@ -82,6 +88,8 @@ class Core {
   decision_log::DecisionLog* decision_log() const {
     return decision_log_.get();
   }
+  // Null when the per-tenant view is off.
+  tenant_view::RefusalView* tenant_view() const { return tenant_view_.get(); }
   // What observes every decision (door/observer_set.h): the decision log
   // when on, and the core's other observers; null when there is none.
   door::DecisionObserver* observer() const { return observer_; }
@@ -106,6 +114,7 @@ class Core {
   std::unique_ptr<decision::DecisionMetrics> metrics_;
   std::unique_ptr<door::DecisionIds> ids_;
   std::unique_ptr<decision_log::DecisionLog> decision_log_;
+  std::unique_ptr<tenant_view::RefusalView> tenant_view_;
   // Every observer above, in order; observer_ is what doors get
   // (ObserverSet::ForDoors), fixed once Open returns.
   door::ObserverSet observers_;

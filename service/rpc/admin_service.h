@@ -58,6 +58,7 @@
 #include "service/rpc/admin_auth.h"
 #include "service/rpc/audit_log.h"
 #include "service/store/catalog.h"
+#include "service/tenant_view/refusal_view.h"
 #include "service/verify/verifier.h"
 #include "service/whatif/replay.h"
 
@@ -87,6 +88,9 @@ class AdminService final
     decision::DecisionMetrics* metrics = nullptr;
     // Optional: null = VerifyDomain is UNAVAILABLE, AddDomain wakes nobody.
     verify::Verifier* verifier = nullptr;
+    // Optional: null = TopRefused is FAILED_PRECONDITION (--tenant-view
+    // off).
+    const tenant_view::RefusalView* tenant_view = nullptr;
     // Optional: null = WhatIf is FAILED_PRECONDITION.
     const whatif::WhatIf* what_if = nullptr;
   };
@@ -149,6 +153,13 @@ class AdminService final
   grpc::Status WhatIf(grpc::ServerContext* context,
                       const corsd::v1::WhatIfRequest* request,
                       corsd::v1::WhatIfResponse* response) override;
+  // The per-tenant view's most refused origins (admin_service_top.cc):
+  // AuthorizeTenant on `tenant` (unknown_tenant: a token with every tenant
+  // in scope); INVALID_ARGUMENT from RefusalView::Top; FAILED_PRECONDITION
+  // when Deps::tenant_view is null.
+  grpc::Status TopRefused(grpc::ServerContext* context,
+                          const corsd::v1::TopRefusedRequest* request,
+                          corsd::v1::TopRefusedResponse* response) override;
   grpc::ServerUnaryReactor* LookupOrigin(
       grpc::CallbackServerContext* context,
       const corsd::v1::LookupOriginRequest* request,

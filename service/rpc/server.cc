@@ -255,7 +255,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                          .tokens = &*impl->tokens,
                          .audit = impl->audit.get(),
                          .metrics = impl->metrics,
-                         .verifier = core.verifier});
+                         .verifier = core.verifier,
+                         .tenant_view = core.tenant_view});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

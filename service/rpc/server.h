@@ -37,6 +37,9 @@ class Catalog;
 namespace corsd::verify {
 class Verifier;
 }  // namespace corsd::verify
+namespace corsd::tenant_view {
+class RefusalView;
+}  // namespace corsd::tenant_view
 
 namespace corsd::rpc {
 
@@ -71,6 +74,8 @@ struct ServerCore {
   door::DecisionDeps decisions;          // engine and epochs required
   store::Catalog* catalog = nullptr;     // required (Admin writes, health)
   verify::Verifier* verifier = nullptr;  // optional (Admin VerifyDomain)
+  // Optional (Admin TopRefused; null: FAILED_PRECONDITION).
+  const tenant_view::RefusalView* tenant_view = nullptr;
 };
 
 class Server {
