@@ -138,6 +138,13 @@ ABSL_FLAG(int32_t, tenant_view_tenants, 256,
 ABSL_FLAG(int32_t, tenant_view_metrics_top, 20,
           "per-tenant view: tenants with a corsd_tenant_refusals series "
           "(those with the most refusals), 0 to 1000");
+ABSL_FLAG(int32_t, whatif_shapes_per_tenant, 256,
+          "what-if: distinct request shapes kept per tenant for `corsctl "
+          "what-if` (Admin WhatIf), 0 to 4096; 0: record nothing (what-if "
+          "then replays only the shapes it is given)");
+ABSL_FLAG(int32_t, whatif_tenants, 1024,
+          "what-if: tenants whose shapes are kept, 1 to 65536 (later ones "
+          "are dropped and counted)");
 ABSL_FLAG(std::string, config, "",
           "file of flag=value lines ('#' comments); command-line flags win");
 
@@ -180,6 +187,8 @@ std::vector<const absl::CommandLineFlag*> Flags() {
           &absl::GetFlagReflectionHandle(FLAGS_tenant_view_top_k),
           &absl::GetFlagReflectionHandle(FLAGS_tenant_view_tenants),
           &absl::GetFlagReflectionHandle(FLAGS_tenant_view_metrics_top),
+          &absl::GetFlagReflectionHandle(FLAGS_whatif_shapes_per_tenant),
+          &absl::GetFlagReflectionHandle(FLAGS_whatif_tenants),
           &absl::GetFlagReflectionHandle(FLAGS_config)};
 }
 
@@ -334,6 +343,11 @@ corsd::app::AppConfig ConfigFromFlags() {
   c.core.decision_log.tenant_rate = static_cast<uint32_t>(
       std::max(1, absl::GetFlag(FLAGS_decision_log_tenant_rate)));
   c.core.tenant_view_enabled = absl::GetFlag(FLAGS_tenant_view);
+  c.core.whatif_recording = absl::GetFlag(FLAGS_whatif_shapes_per_tenant) > 0;
+  c.core.whatif.shapes_per_tenant = static_cast<size_t>(
+      std::max(1, absl::GetFlag(FLAGS_whatif_shapes_per_tenant)));
+  c.core.whatif.max_tenants =
+      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_whatif_tenants)));
   c.core.tenant_view.window = absl::GetFlag(FLAGS_tenant_view_window);
   c.core.tenant_view.top_k =
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_tenant_view_top_k)));
@@ -396,7 +410,11 @@ int main(int argc, char** argv) {
            {"--tenant-view-tenants", absl::GetFlag(FLAGS_tenant_view_tenants),
             1, 65536},
            {"--tenant-view-metrics-top",
-            absl::GetFlag(FLAGS_tenant_view_metrics_top), 0, 1000}}) {
+            absl::GetFlag(FLAGS_tenant_view_metrics_top), 0, 1000},
+           {"--whatif-shapes-per-tenant",
+            absl::GetFlag(FLAGS_whatif_shapes_per_tenant), 0, 4096},
+           {"--whatif-tenants", absl::GetFlag(FLAGS_whatif_tenants), 1,
+            65536}}) {
     if (value < low || value > high) {
       return Usage(absl::InvalidArgumentError(absl::StrCat(
           name, " \"", value, "\": expected ", low, " to ", high)));

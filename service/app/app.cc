@@ -22,6 +22,9 @@ std::string ExtraMetrics(const Core& core) {
   if (core.tenant_view() != nullptr) {
     core.tenant_view()->RenderPrometheus(&text);
   }
+  if (core.shape_recorder() != nullptr) {
+    core.shape_recorder()->RenderPrometheus(&text);
+  }
   return text;
 }
 
@@ -39,7 +42,8 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
       config.rpc, rpc::ServerCore{.decisions = app->core_->decision_deps(),
                                   .catalog = app->core_->catalog(),
                                   .verifier = app->core_->verifier(),
-                                  .tenant_view = app->core_->tenant_view()});
+                                  .tenant_view = app->core_->tenant_view(),
+                                  .what_if = app->core_->what_if()});
   if (!rpc.ok()) return rpc.status();
   app->rpc_ = *std::move(rpc);
 

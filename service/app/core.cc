@@ -43,7 +43,14 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const CoreConfig& config) {
     core->tenant_view_ = *std::move(view);
   }
   core->observers_.Add(core->decision_log_.get());
+  if (config.whatif_recording) {
+    absl::StatusOr<std::unique_ptr<whatif::ShapeRecorder>> recorder =
+        whatif::ShapeRecorder::Create(config.whatif);
+    if (!recorder.ok()) return recorder.status();
+    core->shape_recorder_ = *std::move(recorder);
+  }
   core->observers_.Add(core->tenant_view_.get());
+  core->observers_.Add(core->shape_recorder_.get());
   core->observer_ = core->observers_.ForDoors();
 
   absl::StatusOr<std::unique_ptr<store::Store>> store =
@@ -55,6 +62,12 @@ absl::StatusOr<std::unique_ptr<Core>> Core::Open(const CoreConfig& config) {
                            config.catalog);
   if (!catalog.ok()) return catalog.status();
   core->catalog_ = *std::move(catalog);
+  core->what_if_ = std::make_unique<whatif::WhatIf>(
+      whatif::WhatIfDeps{.catalog = core->catalog_.get(),
+                         .engine = core->engine_.get(),
+                         .epochs = core->epochs_.get(),
+                         .engine_options = config.engine,
+                         .recorder = core->shape_recorder_.get()});
   if (config.verifier.concurrency > 0) {
     dns::CaresOptions dns;
     dns.server = config.dns_resolver;

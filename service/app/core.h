@@ -8,7 +8,9 @@
 // is destroyed). Also the decision ids every door returns and, with
 // --decision-log, the decision log observing every decision
 // (service/decision_log/decision_log.h), and, unless --tenant-view=false,
-// the per-tenant refusal view (service/tenant_view/refusal_view.h).
+// the per-tenant refusal view (service/tenant_view/refusal_view.h), and,
+// unless --whatif-shapes-per-tenant=0, the what-if shape recorder with the
+// replay over it (service/whatif/).
 //
 // Thread safety: the accessors may be called from any thread; the objects
 // they return state their own thread safety. Destroy the Core only after
@@ -33,6 +35,8 @@
 #include "service/table/origin_table.h"
 #include "service/tenant_view/refusal_view.h"
 #include "service/verify/verifier.h"
+#include "service/whatif/replay.h"
+#include "service/whatif/shape_recorder.h"
 
 namespace corsd::app {
 
@@ -60,6 +64,10 @@ struct CoreConfig {
   // tenant_view_enabled is false (then no observer, no thread).
   bool tenant_view_enabled = true;
   tenant_view::RefusalViewOptions tenant_view;
+  // The what-if shape recorder (--whatif-*): on unless whatif_recording is
+  // false (then no observer, no thread; WhatIf replays only given shapes).
+  bool whatif_recording = true;
+  whatif::ShapeRecorderOptions whatif;
 };
 
 class Core {
@@ -90,6 +98,12 @@ class Core {
   }
   // Null when the per-tenant view is off.
   tenant_view::RefusalView* tenant_view() const { return tenant_view_.get(); }
+  // Null when recording is off.
+  whatif::ShapeRecorder* shape_recorder() const {
+    return shape_recorder_.get();
+  }
+  // The what-if replay over the catalog, the engine and the recorder.
+  const whatif::WhatIf* what_if() const { return what_if_.get(); }
   // What observes every decision (door/observer_set.h): the decision log
   // when on, and the core's other observers; null when there is none.
   door::DecisionObserver* observer() const { return observer_; }
@@ -115,6 +129,7 @@ class Core {
   std::unique_ptr<door::DecisionIds> ids_;
   std::unique_ptr<decision_log::DecisionLog> decision_log_;
   std::unique_ptr<tenant_view::RefusalView> tenant_view_;
+  std::unique_ptr<whatif::ShapeRecorder> shape_recorder_;
   // Every observer above, in order; observer_ is what doors get
   // (ObserverSet::ForDoors), fixed once Open returns.
   door::ObserverSet observers_;
@@ -122,6 +137,7 @@ class Core {
   std::unique_ptr<store::Catalog> catalog_;
   std::unique_ptr<dns::Resolver> resolver_;
   std::unique_ptr<verify::Verifier> verifier_;  // stopped before the catalog
+  std::unique_ptr<whatif::WhatIf> what_if_;
 };
 
 }  // namespace corsd::app

@@ -256,7 +256,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                          .audit = impl->audit.get(),
                          .metrics = impl->metrics,
                          .verifier = core.verifier,
-                         .tenant_view = core.tenant_view});
+                         .tenant_view = core.tenant_view,
+                         .what_if = core.what_if});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

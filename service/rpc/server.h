@@ -40,6 +40,9 @@ class Verifier;
 namespace corsd::tenant_view {
 class RefusalView;
 }  // namespace corsd::tenant_view
+namespace corsd::whatif {
+class WhatIf;
+}  // namespace corsd::whatif
 
 namespace corsd::rpc {
 
@@ -76,6 +79,8 @@ struct ServerCore {
   verify::Verifier* verifier = nullptr;  // optional (Admin VerifyDomain)
   // Optional (Admin TopRefused; null: FAILED_PRECONDITION).
   const tenant_view::RefusalView* tenant_view = nullptr;
+  // Optional (Admin WhatIf; null: FAILED_PRECONDITION).
+  const whatif::WhatIf* what_if = nullptr;
 };
 
 class Server {
