@@ -188,6 +188,12 @@ absl::StatusOr<corsd::v1::LookupOriginResponse> AdminClient::LookupOrigin(
                            &corsd::v1::Admin::Stub::LookupOrigin, request);
 }
 
+absl::StatusOr<corsd::v1::WhatIfResponse> AdminClient::WhatIf(
+    const corsd::v1::WhatIfRequest& request) const {
+  return CallHelper::Unary(*this, "Admin.WhatIf",
+                           &corsd::v1::Admin::Stub::WhatIf, request);
+}
+
 absl::StatusOr<corsd::v1::TopRefusedResponse> AdminClient::TopRefused(
     const corsd::v1::TopRefusedRequest& request) const {
   return CallHelper::Unary(*this, "Admin.TopRefused",

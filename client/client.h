@@ -98,6 +98,10 @@ class AdminClient {
   absl::StatusOr<corsd::v1::StatsResponse> Stats() const;
   absl::StatusOr<corsd::v1::LookupOriginResponse> LookupOrigin(
       absl::string_view origin) const;
+  // Admin.WhatIf: the tenant's shapes replayed against a proposed change
+  // (changes nothing: retried like a read).
+  absl::StatusOr<corsd::v1::WhatIfResponse> WhatIf(
+      const corsd::v1::WhatIfRequest& request) const;
   // The per-tenant view's most refused origins (a read: retried).
   absl::StatusOr<corsd::v1::TopRefusedResponse> TopRefused(
       const corsd::v1::TopRefusedRequest& request) const;

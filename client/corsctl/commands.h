@@ -10,6 +10,7 @@
 //   stats                        entries_cmd.cc
 //   domains add|verify|ls|show|rm   domains_cmd.cc (text: domains_cmd.h)
 //   top                          top_cmd.cc (text: top_cmd.h)
+//   what-if                      whatif_cmd.cc (log lines, text: whatif_cmd.h)
 #ifndef CORSD_CLIENT_CORSCTL_COMMANDS_H_
 #define CORSD_CLIENT_CORSCTL_COMMANDS_H_
 
@@ -28,6 +29,7 @@ int RunCheck(const Invocation& inv);
 int RunLint(const Invocation& inv);
 int RunDomains(const Invocation& inv);
 int RunTop(const Invocation& inv);
+int RunWhatIf(const Invocation& inv);
 
 }  // namespace corsd::corsctl
 

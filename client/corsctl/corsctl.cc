@@ -28,6 +28,7 @@ constexpr Command kCommands[] = {
     {"lint", "report policy and origin problems (server or file)", RunLint},
     {"stats", "the server's counts", RunStats},
     {"top", "a tenant's most refused origins over the last window", RunTop},
+    {"what-if", "which recent callers a proposed change would flip", RunWhatIf},
     {"canon", "canonicalize origins as corsd does (no server needed)",
      RunCanon},
 };
