@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 
 #include "absl/status/status.h"
@@ -141,6 +142,130 @@ std::string PercentEncodeC0(absl::string_view input) {
   return out;
 }
 
+// RFC 3492 Punycode of `cps` (already mapped, lowercase), appended at
+// out[*n, capacity). False when it does not fit.
+bool AppendPunycode(const uint32_t* cps, size_t count, char* out,
+                    size_t capacity, size_t* n) {
+  constexpr uint32_t kBase = 36, kTmin = 1, kTmax = 26, kSkew = 38, kDamp = 700;
+  auto put = [&](char c) {
+    if (*n >= capacity) return false;
+    out[(*n)++] = c;
+    return true;
+  };
+  auto digit = [](uint32_t d) {
+    return static_cast<char>(d < 26 ? 'a' + d : '0' + (d - 26));
+  };
+  auto adapt = [](uint32_t delta, uint32_t points, bool first) {
+    delta = first ? delta / kDamp : delta / 2;
+    delta += delta / points;
+    uint32_t k = 0;
+    while (delta > ((kBase - kTmin) * kTmax) / 2) {
+      delta /= kBase - kTmin;
+      k += kBase;
+    }
+    return k + (kBase - kTmin + 1) * delta / (delta + kSkew);
+  };
+  uint32_t basic = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (cps[i] < 0x80) {
+      if (!put(static_cast<char>(cps[i]))) return false;
+      ++basic;
+    }
+  }
+  if (basic > 0 && !put('-')) return false;
+  uint32_t code = 0x80, delta = 0, bias = 72, handled = basic;
+  while (handled < count) {
+    uint32_t next = UINT32_MAX;
+    for (size_t i = 0; i < count; ++i) {
+      if (cps[i] >= code && cps[i] < next) next = cps[i];
+    }
+    delta += (next - code) * (handled + 1);
+    code = next;
+    for (size_t i = 0; i < count; ++i) {
+      if (cps[i] < code) ++delta;
+      if (cps[i] != code) continue;
+      uint32_t q = delta;
+      for (uint32_t k = kBase;; k += kBase) {
+        const uint32_t t = k <= bias           ? kTmin
+                           : k >= bias + kTmax ? kTmax
+                                               : k - bias;
+        if (q < t) break;
+        if (!put(digit(t + (q - t) % (kBase - t)))) return false;
+        q = (q - t) / (kBase - t);
+      }
+      if (!put(digit(q))) return false;
+      bias = adapt(delta, handled + 1, handled == basic);
+      delta = 0;
+      ++handled;
+    }
+    ++delta;
+    ++code;
+  }
+  return true;
+}
+
+// DomainToAscii without ICU for the common European IDN: every code point
+// ASCII or a Latin-1 letter (U+00C0-U+00FF but U+00D7 and U+00F7), no label
+// starting with "xn--" (ICU would decode and check it). For these UTS 46
+// is plain: ASCII and U+00C0-U+00DE (but U+00D7) map to lowercase, every
+// other one is valid as it is (U+00DF a deviation, kept when
+// nontransitional), the string is already NFC, no label is right-to-left so
+// CheckBidi never applies, CheckJoiners concerns U+200C/U+200D only, and
+// hyphen and length errors are ignored by the URL standard: each label
+// with a non-ASCII letter becomes "xn--" + Punycode, the others are
+// lowercased. Returns the length, or 0 when `domain` is not of this form,
+// does not fit, or a code point has a mapping update.
+size_t LatinDomainToAscii(absl::string_view domain, char* out,
+                          size_t capacity) {
+  constexpr size_t kMaxLabelCodePoints = 256;
+  uint32_t cps[kMaxLabelCodePoints];
+  size_t n = 0;
+  size_t i = 0;
+  while (i <= domain.size()) {
+    // One label: [i, end).
+    size_t count = 0;
+    bool non_ascii = false;
+    while (i < domain.size() && domain[i] != '.') {
+      const unsigned char c = static_cast<unsigned char>(domain[i]);
+      uint32_t cp = c;
+      if (c >= 0x80) {
+        // Latin-1 letters are C3 80..C3 BF in UTF-8.
+        if (c != 0xc3 || i + 1 >= domain.size()) return 0;
+        const unsigned char c2 = static_cast<unsigned char>(domain[i + 1]);
+        if (c2 < 0x80 || c2 > 0xbf) return 0;
+        cp = 0xc0 + (c2 - 0x80);
+        if (cp == 0xd7 || cp == 0xf7 || FindUpdate(cp) != nullptr) return 0;
+        if (cp <= 0xde) cp += 0x20;
+        non_ascii = true;
+        i += 2;
+      } else {
+        if (c >= 'A' && c <= 'Z') cp = c + ('a' - 'A');
+        ++i;
+      }
+      if (count == kMaxLabelCodePoints) return 0;
+      cps[count++] = cp;
+    }
+    if (count >= 4 && cps[0] == 'x' && cps[1] == 'n' && cps[2] == '-' &&
+        cps[3] == '-') {
+      return 0;
+    }
+    if (non_ascii) {
+      if (n + 4 > capacity) return 0;
+      std::memcpy(out + n, "xn--", 4);
+      n += 4;
+      if (!AppendPunycode(cps, count, out, capacity, &n)) return 0;
+    } else {
+      if (n + count > capacity) return 0;
+      for (size_t k = 0; k < count; ++k) out[n++] = static_cast<char>(cps[k]);
+    }
+    if (i == domain.size()) break;
+    if (n >= capacity) return 0;
+    out[n++] = '.';
+    ++i;
+  }
+  return n;
+}
+
 }  // namespace
 
 bool IsForbiddenHostCodePoint(unsigned char c) {
@@ -210,6 +335,31 @@ absl::StatusOr<std::string> DomainToAscii(absl::string_view domain) {
     return out;
   }
   return absl::InternalError("ICU UTS 46 output size changed between calls");
+}
+
+size_t DomainToAsciiInto(absl::string_view domain, char* out, size_t capacity) {
+  if (IsAscii(domain) || capacity > INT32_MAX) return 0;
+  if (size_t n = LatinDomainToAscii(domain, out, capacity)) return n;
+  for (size_t i = 0; i < domain.size();) {
+    uint32_t cp = 0;
+    const size_t len = DecodeUtf8(domain, i, &cp);
+    if (len == 0) return 0;
+    if (len > 1 && FindUpdate(cp) != nullptr) return 0;
+    i += len;
+  }
+  const UIDNA* idna = Uts46();
+  if (idna == nullptr) return 0;
+  UErrorCode status = U_ZERO_ERROR;
+  UIDNAInfo info = UIDNA_INFO_INITIALIZER;
+  const int32_t length = uidna_nameToASCII_UTF8(
+      idna, domain.data(), static_cast<int32_t>(domain.size()), out,
+      static_cast<int32_t>(capacity), &info, &status);
+  // U_STRING_NOT_TERMINATED_WARNING when the result fills `out` exactly.
+  if (U_FAILURE(status) || (info.errors & ~kIgnoredIdnaErrors) != 0 ||
+      length <= 0 || static_cast<size_t>(length) > capacity) {
+    return 0;
+  }
+  return static_cast<size_t>(length);
 }
 
 absl::StatusOr<Host> ParseHost(absl::string_view input, bool is_opaque) {

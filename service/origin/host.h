@@ -38,6 +38,20 @@ struct Host {
 // Does not apply the forbidden-code-point check (ParseHost does).
 absl::StatusOr<std::string> DomainToAscii(absl::string_view domain);
 
+// DomainToAscii for the fast path (canonical_fast.h), without allocating a
+// std::string: writes the ASCII form of `domain` into out[0, capacity) and
+// returns its length. Returns 0 -- "use DomainToAscii" -- whenever this
+// cannot give DomainToAscii's exact answer cheaply: `domain` is all ASCII
+// or has a code point whose UTS 46 mapping changed since ICU's Unicode
+// version (uts46_updates.inc), ICU fails or reports an error bit that
+// DomainToAscii does not ignore, the result is empty, or it does not fit.
+// Otherwise the bytes are exactly what DomainToAscii returns. A domain of
+// ASCII and Latin-1 letters ("bücher.de", "FAß.de") is converted without
+// ICU (UTS 46 is plain there: lowercase, Punycode; host.cc says why);
+// others go through ICU, whose own working memory (a few small mallocs per
+// call) is not avoidable here.
+size_t DomainToAsciiInto(absl::string_view domain, char* out, size_t capacity);
+
 // The URL standard's host parser for `input` (as it appears in the URL,
 // possibly percent-encoded, may be bracketed IPv6). `is_opaque` is true for
 // non-special schemes. InvalidArgument naming the host and what is wrong

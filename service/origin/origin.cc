@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "service/origin/canonical_fast.h"
 #include "service/origin/host.h"
 #include "service/origin/url_parser.h"
 
@@ -91,22 +92,49 @@ absl::string_view HeaderCheckName(HeaderCheck check) {
   return "unknown";
 }
 
+// Both full-parse entries try, in order: the header check (~10 ns; its
+// kCanonical means CanonicalizeOrigin gives `input` back, which the fuzz
+// target checks, and a canonical tuple origin has none of what the admin
+// rules refuse, port 0 never being kCanonical), the fast path
+// (canonical_fast.h: the same answer as the general path or a refusal to
+// answer, checked by canonical_fast_test and the fuzz target), the general
+// path.
 absl::StatusOr<std::string> CanonicalizeOrigin(absl::string_view input) {
-  absl::StatusOr<ParsedUrl> url = internal::ParseUrl(input);
-  if (!url.ok()) return url.status();
-  return SerializeOriginOf(*url);
-}
-
-absl::StatusOr<std::string> CanonicalizeAdminOrigin(absl::string_view input) {
-  // Most admin input (a control plane pushing what it stored) is already
-  // canonical. CheckOriginHeader's kCanonical means CanonicalizeOrigin gives
-  // `input` back (the fuzz target checks it), and a canonical tuple origin
-  // has none of what the admin rules below refuse (port 0 is never
-  // kCanonical): the full parse could only return `input`.
   OriginParts parts;
   if (CheckOriginHeader(input, &parts) == HeaderCheck::kCanonical) {
     return std::string(input);
   }
+  if (auto fast = internal::CanonicalizeOriginFast(
+          input, internal::CanonicalMode::kOrigin)) {
+    return *std::move(fast);
+  }
+  return internal::CanonicalizeOriginGeneral(input);
+}
+
+absl::StatusOr<std::string> CanonicalizeAdminOrigin(absl::string_view input) {
+  // Most admin input (a control plane pushing what it stored) is already
+  // canonical: the header check answers it.
+  OriginParts parts;
+  if (CheckOriginHeader(input, &parts) == HeaderCheck::kCanonical) {
+    return std::string(input);
+  }
+  if (auto fast = internal::CanonicalizeOriginFast(
+          input, internal::CanonicalMode::kAdmin)) {
+    return *std::move(fast);
+  }
+  return internal::CanonicalizeAdminOriginGeneral(input);
+}
+
+namespace internal {
+
+absl::StatusOr<std::string> CanonicalizeOriginGeneral(absl::string_view input) {
+  absl::StatusOr<ParsedUrl> url = ParseUrl(input);
+  if (!url.ok()) return url.status();
+  return SerializeOriginOf(*url);
+}
+
+absl::StatusOr<std::string> CanonicalizeAdminOriginGeneral(
+    absl::string_view input) {
   absl::StatusOr<ParsedUrl> url = internal::ParseUrl(input);
   if (!url.ok()) return url.status();
   if (url->scheme == "blob") {
@@ -131,6 +159,8 @@ absl::StatusOr<std::string> CanonicalizeAdminOrigin(absl::string_view input) {
   }
   return SerializeOriginOf(*url);
 }
+
+}  // namespace internal
 
 absl::StatusOr<std::string> CanonicalizeHost(absl::string_view input) {
   if (input.size() > internal::kMaxUrlBytes) {

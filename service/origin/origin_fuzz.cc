@@ -8,7 +8,11 @@
 //     longer than kMaxOriginBytes or has port 0, refused by contract);
 //   * CanonicalizeAdminOrigin, when it accepts, agrees with CanonicalizeOrigin;
 //   * ParseWildcard's Serialize() and CanonicalizeHost's output are fixed
-//     points.
+//     points;
+//   * the full parse's fast path (canonical_fast.h), when it answers, gives
+//     exactly the general path's answer (string, or status code and
+//     message), in both modes, and the public entries give the general
+//     path's answer.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +21,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "service/origin/canonical_fast.h"
 #include "service/origin/origin.h"
 
 namespace {
@@ -28,6 +33,12 @@ void Check(bool ok, const char* what, absl::string_view input) {
   std::fprintf(stderr, "contract broken: %s; input \"%.*s\"\n", what,
                static_cast<int>(input.size()), input.data());
   std::abort();
+}
+
+bool Same(const absl::StatusOr<std::string>& a,
+          const absl::StatusOr<std::string>& b) {
+  if (a.ok() != b.ok()) return false;
+  return a.ok() ? *a == *b : a.status() == b.status();
 }
 
 }  // namespace
@@ -62,6 +73,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<std::string> admin = CanonicalizeAdminOrigin(v);
   if (admin.ok()) {
     Check(full.ok() && *full == *admin, "admin and full parse differ", v);
+  }
+
+  namespace in = corsd::origin::internal;
+  const absl::StatusOr<std::string> general = in::CanonicalizeOriginGeneral(v);
+  const absl::StatusOr<std::string> admin_general =
+      in::CanonicalizeAdminOriginGeneral(v);
+  Check(Same(full, general), "CanonicalizeOrigin differs from general path", v);
+  Check(Same(admin, admin_general),
+        "CanonicalizeAdminOrigin differs from general path", v);
+  if (auto fast = in::CanonicalizeOriginFast(v, in::CanonicalMode::kOrigin)) {
+    Check(Same(*fast, general), "fast path differs from general path", v);
+  }
+  if (auto fast = in::CanonicalizeOriginFast(v, in::CanonicalMode::kAdmin)) {
+    Check(Same(*fast, admin_general),
+          "fast path (admin) differs from general path", v);
   }
 
   absl::StatusOr<Wildcard> wildcard = ParseWildcard(v);

@@ -10,9 +10,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace corsd::origin::internal {
-namespace {
-
-constexpr int kEof = -1;
 
 bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
@@ -51,6 +48,10 @@ bool IsValidUtf8(absl::string_view s) {
   }
   return true;
 }
+
+namespace {
+
+constexpr int kEof = -1;
 
 bool IsC0OrSpace(char c) { return static_cast<unsigned char>(c) <= 0x20; }
 

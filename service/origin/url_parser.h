@@ -44,6 +44,10 @@ struct ParsedUrl {
 // valid UTF-8, and for input longer than kMaxUrlBytes.
 absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view input);
 
+// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code
+// points above U+10FFFF): ParseUrl's first check.
+bool IsValidUtf8(absl::string_view s);
+
 // The default port of a special scheme, or -1 (also for "file").
 int DefaultPortOf(absl::string_view scheme);
 
