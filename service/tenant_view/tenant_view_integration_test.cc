@@ -2,7 +2,8 @@
 // decided through the Decider appear in Admin TopRefused (counts, error 0,
 // reason, rule, last seen) and in `corsctl top --json` and its table, the
 // /metrics series counts them per tenant, a token is required, bad requests
-// are refused naming the field, and with --tenant-view=false the RPC and
+// are refused naming the field, a tenant-scoped token sees its own
+// tenants only, and with --tenant-view=false the RPC and
 // corsctl say the view is off; a bad --tenant-view-* flag stops corsd with
 // a message naming it.
 #include <unistd.h>
@@ -34,6 +35,9 @@ namespace {
 
 using corsd::testing::CorsdProcess;
 
+constexpr absl::string_view kFullToken = "tenant-view-test-token-0123456789";
+constexpr absl::string_view kScopedToken = "tenant-view-scoped-token-98765";
+
 class TenantViewIntegrationTest : public ::testing::Test {
  protected:
   void Start(std::vector<std::string> flags) {
@@ -44,11 +48,16 @@ class TenantViewIntegrationTest : public ::testing::Test {
     corsd::testing::CorsdProcessOptions options;
     options.binary = CORSD_BINARY;
     options.http = true;
-    options.token = "tenant-view-test-token-0123456789";
-    options.extra_args = {"--domain-verify-concurrency", "0"};
+    options.token = std::string(kFullToken);
+    // Our own token file: the full token and one scoped to "shop" (it
+    // overrides the one CorsdProcess writes: extra_args come last).
+    std::ofstream(token_file_)
+        << options.token << "\n"
+        << kScopedToken << " id=shop-only tenants=shop\n";
+    options.extra_args = {"--domain-verify-concurrency", "0",
+                          "--admin-token-file", token_file_};
     options.extra_args.insert(options.extra_args.end(), flags.begin(),
                               flags.end());
-    std::ofstream(token_file_) << options.token << "\n";
     auto corsd = CorsdProcess::Start(options);
     ASSERT_TRUE(corsd.ok()) << corsd.status();
     corsd_ = *std::move(corsd);
@@ -99,11 +108,14 @@ class TenantViewIntegrationTest : public ::testing::Test {
     return resp.decision().reason();
   }
 
+  // TopRefused with the full token, none (token ""), or another token.
   grpc::Status Top(const corsd::v1::TopRefusedRequest& req,
                    corsd::v1::TopRefusedResponse* resp,
-                   bool with_token = true) {
+                   absl::string_view token = kFullToken) {
     grpc::ClientContext ctx;
-    if (with_token) ctx.AddMetadata("authorization", corsd_->authorization());
+    if (!token.empty()) {
+      ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
     return admin_->TopRefused(&ctx, req, resp);
   }
 
@@ -191,8 +203,22 @@ TEST_F(TenantViewIntegrationTest, RefusalsDecidedAreListedByTheRpcAndCorsctl) {
   corsd::v1::TopRefusedResponse resp;
   ASSERT_TRUE(Top(req, &resp).ok());
   EXPECT_EQ(resp.origins_size(), 1);
-  EXPECT_EQ(Top(req, &resp, /*with_token=*/false).error_code(),
+  EXPECT_EQ(Top(req, &resp, /*token=*/"").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+  // A token scoped to "shop" reads shop's refusals only, and not those no
+  // tenant owned.
+  EXPECT_EQ(Top(req, &resp, kScopedToken).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  corsd::v1::TopRefusedRequest shop_req;
+  shop_req.set_tenant("shop");
+  resp.Clear();
+  ASSERT_TRUE(Top(shop_req, &resp, kScopedToken).ok());
+  EXPECT_EQ(resp.origins_size(), 1);
+  corsd::v1::TopRefusedRequest unknown_req;
+  unknown_req.set_unknown_tenant(true);
+  EXPECT_EQ(Top(unknown_req, &resp, kScopedToken).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Top(unknown_req, &resp).ok());
   req.set_limit(5000);
   grpc::Status bad = Top(req, &resp);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
