@@ -283,6 +283,93 @@ TEST_F(TenantViewIntegrationTest, RefusalsDecidedAreListedByTheRpcAndCorsctl) {
       metrics->body, "corsd_tenant_view_dropped_total{cause=\"ring_full\"} 0"));
 }
 
+// Issue 15: "one tenant's refusals cannot push another tenant's out of the
+// log or the sketch". Tenant acme floods 20,000 refusals from 5,000 origins
+// (DecideBatch), shop's 3 refusals interleaved: shop's are all in the
+// decision log and listed with exact counts; acme's are folded or counted
+// as dropped, every one.
+TEST_F(TenantViewIntegrationTest, AFloodCannotPushAnotherTenantOut) {
+  const std::string log =
+      "/tmp/corsd-tenant-view-flood-" + std::to_string(getpid()) + ".log";
+  std::filesystem::remove(log);
+  Start({"--decision-log", log});
+  constexpr int kBatches = 20;
+  constexpr int kPerBatch = 1000;
+  const std::vector<std::string> shop = {
+      "https://b1.example", "https://b2.example", "https://b1.example"};
+  for (int b = 0; b < kBatches; ++b) {
+    corsd::v1::DecideBatchRequest batch;
+    for (int i = 0; i < kPerBatch; ++i) {
+      corsd::v1::DecideRequest* r = batch.add_requests();
+      r->set_tenant("acme");
+      r->mutable_request()->set_method("GET");
+      r->mutable_request()->set_scheme("https");
+      r->mutable_request()->set_host("api.example.test");
+      r->mutable_request()->set_path("/v1/items");
+      r->mutable_request()->set_origin(
+          absl::StrCat("https://a", (b * kPerBatch + i) % 5000, ".example"));
+    }
+    corsd::v1::DecideBatchResponse resp;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(decider_->DecideBatch(&ctx, batch, &resp).ok());
+    ASSERT_EQ(resp.decisions_size(), kPerBatch);
+    for (const corsd::v1::Decision& d : resp.decisions()) {
+      ASSERT_EQ(d.reason(), corsd::v1::REASON_R2_ORIGIN_NOT_ALLOWED);
+    }
+    if (b % 7 == 3) Decide("shop", shop[b / 7]);
+  }
+
+  const corsd::v1::TopRefusedResponse s = TopWhenFolded("shop", 3);
+  std::map<std::string, uint64_t> counts;
+  for (const corsd::v1::RefusedOrigin& o : s.origins()) {
+    counts[o.origin()] = o.count();
+    EXPECT_EQ(o.error(), 0u) << o.origin();
+  }
+  EXPECT_EQ(counts, (std::map<std::string, uint64_t>{
+                        {"https://b1.example", 2}, {"https://b2.example", 1}}));
+  EXPECT_EQ(s.dropped_tenant_rate(), 0u);
+
+  // acme: folded + dropped == sent, once the folder caught up.
+  corsd::v1::TopRefusedResponse a;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    corsd::v1::TopRefusedRequest req;
+    req.set_tenant("acme");
+    req.set_limit(1000);
+    a.Clear();
+    ASSERT_TRUE(Top(req, &a).ok());
+    if (a.window_refusals() + a.dropped_tenant_rate() + a.dropped_ring_full() >=
+        kBatches * kPerBatch) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < deadline);
+  EXPECT_EQ(
+      a.window_refusals() + a.dropped_tenant_rate() + a.dropped_ring_full(),
+      static_cast<uint64_t>(kBatches * kPerBatch));
+  EXPECT_GT(a.dropped_tenant_rate(), 0u);  // the flood hit acme's budget
+  EXPECT_GT(a.origins_size(), 0);
+  for (const corsd::v1::RefusedOrigin& o : a.origins()) {
+    EXPECT_LE(o.error(), a.window_refusals() / a.sketch_capacity());
+  }
+
+  // The decision log holds shop's 3 refusals (its writer runs every few ms).
+  int shop_lines = 0;
+  const absl::Time log_deadline = absl::Now() + absl::Seconds(10);
+  do {
+    shop_lines = 0;
+    std::ifstream in(log);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (absl::StrContains(line, "\"tenant\":\"shop\"")) ++shop_lines;
+    }
+    if (shop_lines >= 3) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < log_deadline);
+  EXPECT_EQ(shop_lines, 3);
+  std::filesystem::remove(log);
+}
+
 TEST_F(TenantViewIntegrationTest, OffTheRpcAndCorsctlSaySo) {
   Start({"--tenant-view=false"});
   Decide("acme", "https://evil.example");
