@@ -139,12 +139,11 @@ TEST(CanonicalFastTest, AgreesOnIdnaTestV2) {
 
 // Every combination of a few values for each part of a URL.
 TEST(CanonicalFastTest, AgreesOnGeneratedCombinations) {
-  const std::vector<std::string> leads = {"", " ", "\t", "\x01"};
+  const std::vector<std::string> leads = {"", " \t\x01"};
   const std::vector<std::string> schemes = {
       "https:", "HTTP:", "Ws:",  "wss:", "ftp:", "hTtPs:",
       "file:",  "blob:", "foo:", "http", "htt:", "https1:"};
-  const std::vector<std::string> slashes = {"//",   "/",   "///",
-                                            "\\\\", "/\\", ""};
+  const std::vector<std::string> slashes = {"//", "/", "/\\", "///", ""};
   const std::vector<std::string> userinfos = {"",     "u@", "u:p@", "@",
                                               "a@b@", ":@", "ü@",   "u\t@"};
   const std::vector<std::string> hosts = {"a.com",
