@@ -139,7 +139,7 @@ class WhatIfProcessTest : public ::testing::Test {
 };
 
 TEST_F(WhatIfProcessTest, RecordedTrafficFlipsExactlyAsExpected) {
-  ASSERT_NO_FATAL_FAILURE(Start({}));
+  ASSERT_NO_FATAL_FAILURE(Start({"--whatif-shapes-per-tenant", "256"}));
   ASSERT_NO_FATAL_FAILURE(SetUpShop());
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(Decide("https://a.example.com"),

@@ -8,9 +8,9 @@
 // is destroyed). Also the decision ids every door returns and, with
 // --decision-log, the decision log observing every decision
 // (service/decision_log/decision_log.h), and, unless --tenant-view=false,
-// the per-tenant refusal view (service/tenant_view/refusal_view.h), and,
-// unless --whatif-shapes-per-tenant=0, the what-if shape recorder with the
-// replay over it (service/whatif/).
+// the per-tenant refusal view (service/tenant_view/refusal_view.h), the
+// what-if replay (service/whatif/) and, with --whatif-shapes-per-tenant N,
+// the shape recorder it replays.
 //
 // Thread safety: the accessors may be called from any thread; the objects
 // they return state their own thread safety. Destroy the Core only after
@@ -64,9 +64,9 @@ struct CoreConfig {
   // tenant_view_enabled is false (then no observer, no thread).
   bool tenant_view_enabled = true;
   tenant_view::RefusalViewOptions tenant_view;
-  // The what-if shape recorder (--whatif-*): on unless whatif_recording is
-  // false (then no observer, no thread; WhatIf replays only given shapes).
-  bool whatif_recording = true;
+  // The what-if shape recorder (--whatif-*): off unless whatif_recording is
+  // true (off: no observer, no thread; WhatIf replays only given shapes).
+  bool whatif_recording = false;
   whatif::ShapeRecorderOptions whatif;
 };
 

@@ -61,10 +61,12 @@ absl::string_view ShapePath(absl::string_view path);
 // it is cut). Allocation-free.
 bool FitsShape(const decision::Request& request);
 
-// The shape's 64-bit fingerprint: a hash of the door and of every kept
-// field (path as ShapePath), never 0. Equal shapes have equal
-// fingerprints; distinct shapes collide with probability ~2^-64.
-// Allocation-free. Stable within one process only.
+// The shape's 64-bit fingerprint: a hash of the door, the flags and every
+// kept field with its length (path as ShapePath), never 0; wyhash's
+// multiply-fold, eight bytes per step (~20 ns for a typical request).
+// Equal shapes have equal fingerprints; distinct shapes are taken for one
+// only on a 64-bit collision (the recorder would count one under the
+// other). Allocation-free. Deterministic.
 uint64_t ShapeFingerprint(Door door, const decision::Request& request);
 
 // One shape, owning its bytes.
