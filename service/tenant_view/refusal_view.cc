@@ -33,6 +33,8 @@ constexpr int64_t kEmptyEpoch = std::numeric_limits<int64_t>::min() / 2;
 // [a-z0-9._-], so no tenant contains it).
 constexpr char kSep = '\0';
 
+static_assert(RefusalMeta{}.tenant_id == table::kNoTenant);
+
 bool PowerOfTwo(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
 // Bytes one counter may take: hash slots and control bytes (counted thrice:
@@ -390,7 +392,8 @@ void RefusalView::Fold(const Record& r) {
                          .cause = static_cast<decision::Reason>(r.cause),
                          .has_origin = r.has_origin,
                          .origin_cut = r.origin_cut,
-                         .last_seen_unix_ms = r.unix_ms};
+                         .last_seen_unix_ms = r.unix_ms,
+                         .tenant_id = r.tenant};
   const int64_t epoch = EpochOf(r.unix_ms);
   ++folded_;
   if (r.tenant == table::kNoTenant || tenant.empty()) {
@@ -572,7 +575,13 @@ absl::StatusOr<TopAnswer> RefusalView::Top(absl::string_view tenant,
       }
     }
     m.entry.origin = std::string(origin);
-    if (answer.shared) answer.window_refusals += m.entry.count;
+    if (answer.shared) {
+      answer.window_refusals += m.entry.count;
+      // The tenant's budget slot, from the id its latest refusal carried.
+      answer.dropped_tenant_rate =
+          slots_[SlotOf(m.entry.meta.tenant_id)].dropped.load(
+              std::memory_order_relaxed);  // relaxed: a count
+    }
     answer.entries.push_back(std::move(m.entry));
   }
   std::sort(answer.entries.begin(), answer.entries.end(),

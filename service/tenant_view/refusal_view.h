@@ -121,6 +121,8 @@ struct RefusalMeta {
   bool has_origin = false;  // false: the request had no Origin header
   bool origin_cut = false;  // the origin was longer than kMaxOriginBytes
   int64_t last_seen_unix_ms = 0;
+  // The tenant's table::TenantId (its budget slot); kNoTenant when none.
+  uint32_t tenant_id = 0xFFFFFFFFu;
 };
 
 // A space-saving sketch of at most `capacity` counters (see the file
@@ -209,8 +211,7 @@ struct TopAnswer {
   bool shared = false;
   // Drops since the view started: over this tenant's budget slot (shared
   // with tenant ids equal modulo tenant_slots; 0 when the tenant has no
-  // sketches of its own: the shared sketch keeps no tenant ids), and ring
-  // full (every tenant).
+  // refusal in the window), and ring full (every tenant).
   uint64_t dropped_tenant_rate = 0;
   uint64_t dropped_ring_full = 0;
 };

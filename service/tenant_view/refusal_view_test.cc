@@ -384,6 +384,28 @@ TEST_F(RefusalViewTest, TenantsBeyondTheCapShareOneSketch) {
   EXPECT_EQ(view->Stats().tenants, 2u);
 }
 
+TEST_F(RefusalViewTest, ASharedTenantsAnswerCarriesItsBudgetDrops) {
+  RefusalViewOptions o = Options();  // the clock stands still: no refill
+  o.tenant_cap = 1;
+  o.tenant_rate = 1;
+  std::unique_ptr<RefusalView> view = MustCreate(o);
+  ASSERT_NE(view, nullptr);
+  Feeder f(view.get());
+  f.Decide(1, "first", "https://x.example");
+  for (int i = 0; i < 5; ++i) f.Decide(2, "second", "https://y.example");
+  view->Flush();
+  absl::StatusOr<TopAnswer> second = view->Top("second", false, 10);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->shared);
+  EXPECT_EQ(Counts(*second),
+            (std::map<std::string, uint64_t>{{"https://y.example", 1}}));
+  EXPECT_EQ(second->dropped_tenant_rate, 4u);
+  absl::StatusOr<TopAnswer> first = view->Top("first", false, 10);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->shared);
+  EXPECT_EQ(first->dropped_tenant_rate, 0u);
+}
+
 TEST_F(RefusalViewTest, PrometheusHasSeriesForTheTopTenantsOnly) {
   RefusalViewOptions o = Options();
   o.metrics_top = 2;
