@@ -59,11 +59,18 @@
 //   + ring_records x sizeof(record cell) + (tenant_slots + 1) x 64  ring,
 //                                                               budgets
 //   + tenant_cap x kTenantBytes                         the tenant index
-// where kCounterBytes bounds one counter (hash slot at the lowest load
-// factor, plus a key of at most 128 + 1 + 256 bytes on the heap). With the
+// where kCounterBytes bounds one counter (three hash slots with their
+// control bytes, the map's load factor staying above 7/16, plus a key of at
+// most 128 + 1 + 256 bytes on the heap). With the
 // defaults (top_k 16, tenant_cap 256, ring 4096, 4096 budget slots) that is
 // about 16 MiB in the worst case of 385-byte keys; typical origins of ~40
 // bytes use a fraction of it.
+//
+// Folder cost: a counter already held costs a hash lookup; a new origin in
+// a full sketch scans the sketch for its minimum (O(top_k), O(kSharedFactor
+// x top_k) in the shared sketch), so a flood of distinct origins is folded
+// more slowly, and what the folder cannot keep up with is dropped as ring
+// full (counted).
 //
 // Thread safety / invariants:
 //   * OnDecision: any number of threads at once; lock-free (a producer
