@@ -1,8 +1,9 @@
 // `corsctl what-if` against the real corsd (port 0): known traffic through
-// the Decider, then each proposed change must report exactly the expected
-// flips with exit 1 (0 when nothing flips, 3 when the change is refused),
-// and nothing is applied (entries and decisions afterwards unchanged). A
-// second corsd records nothing and replays a --decision-log file instead.
+// the Decider and /auth, then each proposed change must report exactly the
+// expected flips with exit 1 (0 when nothing flips, 3 when the change is
+// refused), and nothing is applied (entries and decisions afterwards
+// unchanged). A second corsd records nothing and replays a --decision-log file
+// instead.
 #include <stdlib.h>
 
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "corsd/v1/admin.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "service/rpc/testing/corsd_process.h"
 
 namespace corsd::corsctl {
@@ -32,19 +34,21 @@ using ::corsd::testing::ProcessResult;
 #define EXPECT_HAS(haystack, needle) \
   EXPECT_TRUE(absl::StrContains(haystack, needle)) << (haystack)
 
-// (origin, method, count, before allowed, after allowed, source) per flip.
-using Flip =
-    std::tuple<std::string, std::string, uint64_t, bool, bool, std::string>;
+// (door, origin, method, count, before allowed, after allowed, source) per
+// flip.
+using Flip = std::tuple<std::string, std::string, std::string, uint64_t, bool,
+                        bool, std::string>;
 
 class WhatIfProcessTest : public ::testing::Test {
  protected:
-  void Start(std::vector<std::string> extra_args) {
+  void Start(std::vector<std::string> extra_args, bool http = false) {
     char dir_template[] = "/tmp/whatif_process_test_XXXXXX";
     ASSERT_NE(mkdtemp(dir_template), nullptr);
     dir_ = dir_template;
     corsd::testing::CorsdProcessOptions options;
     options.binary = CORSD_BINARY;
     options.extra_args = std::move(extra_args);
+    options.http = http;
     auto process = corsd::testing::CorsdProcess::Start(options);
     ASSERT_TRUE(process.ok()) << process.status();
     corsd_ = *std::move(process);
@@ -55,6 +59,12 @@ class WhatIfProcessTest : public ::testing::Test {
     auto decider = client::DeciderClient::Create(client_options);
     ASSERT_TRUE(decider.ok()) << decider.status();
     decider_ = *std::move(decider);
+    if (http) {
+      const size_t colon = corsd_->http_address().rfind(':');
+      http_ = std::make_unique<httplib::Client>(
+          corsd_->http_address().substr(0, colon),
+          std::stoi(corsd_->http_address().substr(colon + 1)));
+    }
   }
   void TearDown() override {
     corsd_.reset();
@@ -123,9 +133,9 @@ class WhatIfProcessTest : public ::testing::Test {
     std::set<Flip> flips;
     for (const corsd::v1::WhatIfChange& c : response.changes()) {
       if (!c.flips()) continue;
-      flips.emplace(c.shape().shape().origin(), c.shape().shape().method(),
-                    c.shape().count(), c.before().allowed(),
-                    c.after().allowed(), c.source());
+      flips.emplace(c.shape().shape().door(), c.shape().shape().origin(),
+                    c.shape().shape().method(), c.shape().count(),
+                    c.before().allowed(), c.after().allowed(), c.source());
     }
     EXPECT_EQ(response.flips(), flips.size());
     if (out != nullptr) *out = response;
@@ -136,11 +146,24 @@ class WhatIfProcessTest : public ::testing::Test {
   std::string token_file_;
   std::unique_ptr<corsd::testing::CorsdProcess> corsd_;
   std::unique_ptr<client::DeciderClient> decider_;
+  std::unique_ptr<httplib::Client> http_;
 };
 
 TEST_F(WhatIfProcessTest, RecordedTrafficFlipsExactlyAsExpected) {
-  ASSERT_NO_FATAL_FAILURE(Start({"--whatif-shapes-per-tenant", "256"}));
+  ASSERT_NO_FATAL_FAILURE(
+      Start({"--whatif-shapes-per-tenant", "256"}, /*http=*/true));
   ASSERT_NO_FATAL_FAILURE(SetUpShop());
+  ASSERT_EQ(Run({"api-hosts", "add", "shop", "api.shop.test"}).exit_code, 0);
+  // Two /auth calls (the HTTP door, tenant found by host): their own shape.
+  for (int i = 0; i < 2; ++i) {
+    auto res = http_->Get(
+        "/auth", httplib::Headers{{"X-Original-Method", "GET"},
+                                  {"X-Original-Host", "api.shop.test"},
+                                  {"X-Original-URI", "/v1/cart"},
+                                  {"Origin", "https://a.example.com"}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+  }
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(Decide("https://a.example.com"),
               corsd::v1::REASON_R2_ORIGIN_ALLOWED);
@@ -159,25 +182,28 @@ TEST_F(WhatIfProcessTest, RecordedTrafficFlipsExactlyAsExpected) {
   // No change: nothing flips, exit 0; every shape was replayed.
   corsd::v1::WhatIfResponse response;
   EXPECT_TRUE(WhatIf({"--tenant", "shop"}, 0, &response).empty());
-  EXPECT_EQ(response.shapes(), 5u);
-  EXPECT_EQ(response.decisions(), 8u);
+  EXPECT_EQ(response.shapes(), 6u);
+  EXPECT_EQ(response.decisions(), 10u);
   EXPECT_TRUE(response.recording());
 
   EXPECT_EQ(
       WhatIf({"--tenant", "shop", "--rm-origin", "https://a.example.com"}, 1),
       (std::set<Flip>{
-          {"https://a.example.com", "GET", 3, true, false, "recorded"},
-          {"https://a.example.com", "OPTIONS", 1, true, false, "recorded"}}));
+          {"decide", "https://a.example.com", "GET", 3, true, false,
+           "recorded"},
+          {"http", "https://a.example.com", "GET", 2, true, false, "recorded"},
+          {"decide", "https://a.example.com", "OPTIONS", 1, true, false,
+           "recorded"}}));
   EXPECT_EQ(
       WhatIf({"--tenant", "shop", "--add-origin", "HTTPS://C.EXAMPLE.COM"}, 1),
-      (std::set<Flip>{
-          {"https://c.example.com", "GET", 1, false, true, "recorded"}}));
+      (std::set<Flip>{{"decide", "https://c.example.com", "GET", 1, false, true,
+                       "recorded"}}));
   // A policy without credentials: the credentialed caller flips.
   const std::string policy = dir_ + "/policy.json";
   std::ofstream(policy) << R"({"allowed_methods":["PUT"]})";
   EXPECT_EQ(WhatIf({"--tenant", "shop", "--policy", policy}, 1),
-            (std::set<Flip>{
-                {"https://b.example.com", "GET", 2, true, true, "recorded"}}));
+            (std::set<Flip>{{"decide", "https://b.example.com", "GET", 2, true,
+                             true, "recorded"}}));
 
   // The text report says the same.
   ProcessResult text = Run({"what-if", "--tenant", "shop", "--rm-wildcard",
@@ -241,14 +267,14 @@ TEST_F(WhatIfProcessTest, DecisionLogReplayedWhenRecordingIsOff) {
   EXPECT_EQ(WhatIf({"--tenant", "shop", "--rm-origin", "https://a.example.com",
                     "--log", log},
                    1, &response),
-            (std::set<Flip>{
-                {"https://a.example.com", "GET", 2, true, false, "request"}}));
+            (std::set<Flip>{{"decide", "https://a.example.com", "GET", 2, true,
+                             false, "request"}}));
   EXPECT_EQ(response.shapes(), 2u);
   EXPECT_EQ(WhatIf({"--tenant", "shop", "--add-origin", "https://c.example.com",
                     "--log", log},
                    1),
-            (std::set<Flip>{
-                {"https://c.example.com", "GET", 1, false, true, "request"}}));
+            (std::set<Flip>{{"decide", "https://c.example.com", "GET", 1, false,
+                             true, "request"}}));
   std::filesystem::remove_all(log_dir);
 }
 
