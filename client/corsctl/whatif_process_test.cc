@@ -49,6 +49,7 @@ class WhatIfProcessTest : public ::testing::Test {
     options.binary = CORSD_BINARY;
     options.extra_args = std::move(extra_args);
     options.http = http;
+    options.token = token_;
     auto process = corsd::testing::CorsdProcess::Start(options);
     ASSERT_TRUE(process.ok()) << process.status();
     corsd_ = *std::move(process);
@@ -71,13 +72,16 @@ class WhatIfProcessTest : public ::testing::Test {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  ProcessResult Run(std::vector<std::string> args) {
+  // `token_file` empty: the full-scope token corsd was started with.
+  ProcessResult Run(std::vector<std::string> args,
+                    const std::string& token_file = "") {
     std::vector<std::string> argv = {CORSCTL_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     corsd::testing::ProcessOptions options;
-    options.env = {{"CORSD_ADDR", corsd_->decision_address()},
-                   {"CORSD_ADMIN_ADDR", corsd_->admin_address()},
-                   {"CORSD_TOKEN_FILE", token_file_}};
+    options.env = {
+        {"CORSD_ADDR", corsd_->decision_address()},
+        {"CORSD_ADMIN_ADDR", corsd_->admin_address()},
+        {"CORSD_TOKEN_FILE", token_file.empty() ? token_file_ : token_file}};
     auto result = corsd::testing::RunProcess(argv, options);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *result : ProcessResult();
@@ -143,6 +147,7 @@ class WhatIfProcessTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::string token_;  // empty: CorsdProcess draws one
   std::string token_file_;
   std::unique_ptr<corsd::testing::CorsdProcess> corsd_;
   std::unique_ptr<client::DeciderClient> decider_;
@@ -276,6 +281,35 @@ TEST_F(WhatIfProcessTest, DecisionLogReplayedWhenRecordingIsOff) {
             (std::set<Flip>{{"decide", "https://c.example.com", "GET", 1, false,
                              true, "request"}}));
   std::filesystem::remove_all(log_dir);
+}
+
+TEST_F(WhatIfProcessTest, ScopedTokenReachesOnlyItsTenants) {
+  char tmpl[] = "/tmp/whatif_tokens_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string tokens_dir = tmpl;
+  token_ = "0123456789abcdef0123456789abcdef";
+  const std::string scoped = "fedcba9876543210fedcba9876543210";
+  std::ofstream(tokens_dir + "/tokens") << token_ << "\n"
+                                        << scoped << " id=ops tenants=other\n";
+  std::ofstream(tokens_dir + "/scoped") << scoped << "\n";
+  ASSERT_NO_FATAL_FAILURE(Start({"--admin-token-file", tokens_dir + "/tokens",
+                                 "--whatif-shapes-per-tenant", "256"}));
+  ASSERT_NO_FATAL_FAILURE(SetUpShop());
+  ASSERT_EQ(Run({"tenant", "put", "other"}).exit_code, 0);
+  Decide("https://a.example.com");
+  // Full scope: both tenants.
+  EXPECT_EQ(Run({"what-if", "--tenant", "shop"}).exit_code, 0);
+  // Scoped to "other": shop is refused before anything is read.
+  ProcessResult refused = Run(
+      {"what-if", "--tenant", "shop", "--rm-origin", "https://a.example.com"},
+      tokens_dir + "/scoped");
+  EXPECT_EQ(refused.exit_code, 3) << refused.out << refused.err;
+  EXPECT_HAS(refused.err, "ops");
+  EXPECT_FALSE(absl::StrContains(refused.out, "a.example.com")) << refused.out;
+  ProcessResult own =
+      Run({"what-if", "--tenant", "other"}, tokens_dir + "/scoped");
+  EXPECT_EQ(own.exit_code, 0) << own.err;
+  std::filesystem::remove_all(tokens_dir);
 }
 
 }  // namespace
