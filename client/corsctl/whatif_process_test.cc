@@ -190,6 +190,13 @@ TEST_F(WhatIfProcessTest, RecordedTrafficFlipsExactlyAsExpected) {
   EXPECT_EQ(response.shapes(), 6u);
   EXPECT_EQ(response.decisions(), 10u);
   EXPECT_TRUE(response.recording());
+  // The recorder on /metrics (the what-if call flushed its ring).
+  auto metrics = http_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_HAS(metrics->body, "corsd_whatif_shapes 6\n");
+  EXPECT_HAS(metrics->body, "corsd_whatif_tenants 1\n");
+  EXPECT_HAS(metrics->body,
+             "corsd_whatif_shapes_dropped_total{cause=\"ring_full\"} 0\n");
 
   EXPECT_EQ(
       WhatIf({"--tenant", "shop", "--rm-origin", "https://a.example.com"}, 1),
