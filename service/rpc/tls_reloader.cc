@@ -206,9 +206,15 @@ grpc_ssl_certificate_config_reload_status TlsReloader::Fetch(
     pems = self->current_;
   }
   grpc_ssl_pem_key_cert_pair pair = {pems->key.c_str(), pems->cert.c_str()};
-  // Copies the strings.
+  // Copies the strings. gRPC 1.51 asserts that a fetched config has root
+  // certificates even when no client certificate is asked for
+  // (ssl_security_connector.cc, "config->pem_root_certs != nullptr"); without
+  // --tls-client-ca the server's own chain stands in. It is never used:
+  // GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE sends no certificate request,
+  // so no client certificate is verified against it.
   *config = grpc_ssl_server_certificate_config_create(
-      pems->client_ca.empty() ? nullptr : pems->client_ca.c_str(), &pair, 1);
+      pems->client_ca.empty() ? pems->cert.c_str() : pems->client_ca.c_str(),
+      &pair, 1);
   listener->seen.store(generation, std::memory_order_relaxed);  // see Listener
   return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW;
 }
