@@ -8,11 +8,14 @@
 //   global-token id=ops                                (every tenant)
 //   shop-token   id=ci-shop tenants=shop,shop-eu
 //   blog-token   tenants=blog                         (id: fingerprint)
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -114,9 +117,10 @@ class AdminScopeTest : public ::testing::Test {
     RunShell("rm -rf " + dir_, &out);
   }
 
-  void StartCorsd(std::vector<std::string> extra = {}) {
+  void StartCorsd(std::vector<std::string> extra = {}, bool http = false) {
     CorsdProcessOptions options;
     options.binary = CORSD_BINARY;
+    options.http = http;
     options.extra_args = {
         "--admin-token-file",          token_file_, "--audit-log", audit_file_,
         "--domain-verify-concurrency", "0"};
@@ -189,6 +193,33 @@ class AdminScopeTest : public ::testing::Test {
   std::string audit_file_;
   std::unique_ptr<CorsdProcess> corsd_;
 };
+
+// GET `path` from "HOST:PORT" over plain HTTP/1.1; the whole response.
+std::string HttpGet(const std::string& address, const std::string& path) {
+  const size_t colon = address.rfind(':');
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port =
+      htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0) {
+    const std::string request =
+        "GET " + path + " HTTP/1.1\r\nHost: corsd\r\nConnection: close\r\n\r\n";
+    if (::write(fd, request.data(), request.size()) ==
+        static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::read(fd, buf, sizeof(buf))) > 0) {
+        response.append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  return response;
+}
 
 // One Admin RPC naming one tenant.
 struct TenantRpc {
@@ -836,7 +867,7 @@ TEST_F(RotationTest, SighupRotatesTokensAndCertificateUnderLoad) {
 }
 
 TEST_F(AdminScopeTest, SighupReopensTheAuditLog) {
-  ASSERT_NO_FATAL_FAILURE(StartCorsd());
+  ASSERT_NO_FATAL_FAILURE(StartCorsd({}, /*http=*/true));
   auto channel = AdminChannel();
   ASSERT_NO_FATAL_FAILURE(Populate(channel));
   ASSERT_EQ(std::rename(audit_file_.c_str(), (audit_file_ + ".1").c_str()), 0);
@@ -861,6 +892,14 @@ TEST_F(AdminScopeTest, SighupReopensTheAuditLog) {
   const std::vector<std::string> old_lines =
       absl::StrSplit(ReadFile(audit_file_ + ".1"), '\n', absl::SkipEmpty());
   EXPECT_EQ(old_lines.size(), 6u);  // Populate's writes
+  // /metrics counts every line, in both files, and no write error.
+  const std::string metrics = HttpGet(corsd_->http_address(), "/metrics");
+  EXPECT_NE(metrics.find("\ncorsd_audit_log_lines_total 7\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("\ncorsd_audit_log_write_errors_total 0\n"),
+            std::string::npos)
+      << metrics;
 }
 
 }  // namespace
