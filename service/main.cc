@@ -138,12 +138,14 @@ ABSL_FLAG(int32_t, tenant_view_tenants, 256,
 ABSL_FLAG(int32_t, tenant_view_metrics_top, 20,
           "per-tenant view: tenants with a corsd_tenant_refusals series "
           "(those with the most refusals), 0 to 1000");
-ABSL_FLAG(int32_t, whatif_shapes_per_tenant, 0,
+ABSL_FLAG(int32_t, whatif_shapes_per_tenant, 256,
           "what-if: distinct request shapes kept per tenant for `corsctl "
-          "what-if` (Admin WhatIf), 0 to 4096 (256 is a good start); 0, the "
-          "default: record nothing, what-if then replays only the shapes it "
-          "is given (--log). Off by default: recording adds ~70 ns of CPU "
-          "per decision (bench/RESULTS.md, \"What-if recorder\")");
+          "what-if` (Admin WhatIf), 0 to 4096; 0: record nothing, what-if "
+          "then replays only the shapes it is given (--log)");
+ABSL_FLAG(int32_t, whatif_sample, 32,
+          "what-if: record one decision in this many (a power of two, 1 to "
+          "65536, chosen by decision id; counts are scaled back), so the "
+          "others pay one branch (bench/RESULTS.md, \"What-if recorder\")");
 ABSL_FLAG(int32_t, whatif_tenants, 1024,
           "what-if: tenants whose shapes are kept, 1 to 65536 (later ones "
           "are dropped and counted)");
@@ -190,6 +192,7 @@ std::vector<const absl::CommandLineFlag*> Flags() {
           &absl::GetFlagReflectionHandle(FLAGS_tenant_view_tenants),
           &absl::GetFlagReflectionHandle(FLAGS_tenant_view_metrics_top),
           &absl::GetFlagReflectionHandle(FLAGS_whatif_shapes_per_tenant),
+          &absl::GetFlagReflectionHandle(FLAGS_whatif_sample),
           &absl::GetFlagReflectionHandle(FLAGS_whatif_tenants),
           &absl::GetFlagReflectionHandle(FLAGS_config)};
 }
@@ -348,6 +351,8 @@ corsd::app::AppConfig ConfigFromFlags() {
   c.core.whatif_recording = absl::GetFlag(FLAGS_whatif_shapes_per_tenant) > 0;
   c.core.whatif.shapes_per_tenant = static_cast<size_t>(
       std::max(1, absl::GetFlag(FLAGS_whatif_shapes_per_tenant)));
+  c.core.whatif.sample_one_in =
+      static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_whatif_sample)));
   c.core.whatif.max_tenants =
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_whatif_tenants)));
   c.core.tenant_view.window = absl::GetFlag(FLAGS_tenant_view_window);
@@ -415,12 +420,18 @@ int main(int argc, char** argv) {
             absl::GetFlag(FLAGS_tenant_view_metrics_top), 0, 1000},
            {"--whatif-shapes-per-tenant",
             absl::GetFlag(FLAGS_whatif_shapes_per_tenant), 0, 4096},
+           {"--whatif-sample", absl::GetFlag(FLAGS_whatif_sample), 1, 65536},
            {"--whatif-tenants", absl::GetFlag(FLAGS_whatif_tenants), 1,
             65536}}) {
     if (value < low || value > high) {
       return Usage(absl::InvalidArgumentError(absl::StrCat(
           name, " \"", value, "\": expected ", low, " to ", high)));
     }
+  }
+  if (const int32_t n = absl::GetFlag(FLAGS_whatif_sample);
+      (n & (n - 1)) != 0) {
+    return Usage(absl::InvalidArgumentError(
+        absl::StrCat("--whatif-sample \"", n, "\": expected a power of two")));
   }
   if (const double sample = absl::GetFlag(FLAGS_decision_log_sample);
       !(sample >= 0 && sample <= 1)) {

@@ -156,7 +156,8 @@ class WhatIfProcessTest : public ::testing::Test {
 
 TEST_F(WhatIfProcessTest, RecordedTrafficFlipsExactlyAsExpected) {
   ASSERT_NO_FATAL_FAILURE(
-      Start({"--whatif-shapes-per-tenant", "256"}, /*http=*/true));
+      Start({"--whatif-shapes-per-tenant", "256", "--whatif-sample", "1"},
+            /*http=*/true));
   ASSERT_NO_FATAL_FAILURE(SetUpShop());
   ASSERT_EQ(Run({"api-hosts", "add", "shop", "api.shop.test"}).exit_code, 0);
   // Two /auth calls (the HTTP door, tenant found by host): their own shape.

@@ -37,6 +37,7 @@ struct ShapeRecorder::Record {
   uint64_t fp;
   uint32_t tenant;
   uint32_t now_s;
+  uint32_t weight;  // decisions this one stands for (sampling)
   uint8_t door;
   uint8_t flags;  // bit 0 origin, 1 ACRM, 2 ACRH, 3 PNA, 4 credentials
   uint16_t tenant_len, method_len, origin_len, host_len, path_len, acrm_len,
@@ -111,6 +112,12 @@ absl::StatusOr<std::unique_ptr<ShapeRecorder>> ShapeRecorder::Create(
         absl::StrCat("--whatif-shapes-per-tenant ", options.shapes_per_tenant,
                      ": expected 1 to ", kMaxShapesPerTenant));
   }
+  if (options.sample_one_in < 1 || options.sample_one_in > kMaxSampleOneIn ||
+      !PowerOfTwo(options.sample_one_in)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--whatif-sample ", options.sample_one_in,
+                     ": expected a power of two from 1 to ", kMaxSampleOneIn));
+  }
   if (options.max_tenants < 1 || options.max_tenants > kMaxTrackedTenants) {
     return absl::InvalidArgumentError(
         absl::StrCat("--whatif-tenants ", options.max_tenants,
@@ -138,6 +145,7 @@ absl::StatusOr<std::unique_ptr<ShapeRecorder>> ShapeRecorder::Create(
 
 ShapeRecorder::ShapeRecorder(ShapeRecorderOptions options)
     : options_(std::move(options)),
+      sample_mask_(options_.sample_one_in - 1),
       fp_slots_(RoundUpPow2(2 * options_.shapes_per_tenant)),
       start_ms_(NowMs()),
       dir_(new DirSlot[RoundUpPow2(2 * options_.max_tenants)]),
@@ -184,6 +192,11 @@ const ShapeRecorder::FpTable* ShapeRecorder::FindTable(uint32_t tenant) const {
 }
 
 void ShapeRecorder::OnDecision(const door::DecisionEvent& event) {
+  if ((event.id & sample_mask_) != 0) return;  // not sampled
+  // A sampled decision stands for sample_one_in of them; one without an id
+  // (0) was not sampled, so it stands for itself.
+  const uint32_t weight =
+      event.id == 0 ? 1 : static_cast<uint32_t>(sample_mask_ + 1);
   const uint32_t tenant = event.decision.tenant;
   if (tenant == table::kNoTenant) return;
   const decision::Request& r = event.request;
@@ -200,7 +213,7 @@ void ShapeRecorder::OnDecision(const door::DecisionEvent& event) {
       // Acquire: pairs with the insert's release (count initialized first).
       const uint64_t key = slot.fp.load(std::memory_order_acquire);
       if (key == fp) {
-        slot.count.fetch_add(1, std::memory_order_relaxed);
+        slot.count.fetch_add(weight, std::memory_order_relaxed);
         if (slot.last_s.load(std::memory_order_relaxed) != now_s) {
           slot.last_s.store(now_s, std::memory_order_relaxed);
         }
@@ -250,6 +263,7 @@ void ShapeRecorder::OnDecision(const door::DecisionEvent& event) {
   rec.fp = fp;
   rec.tenant = tenant;
   rec.now_s = now_s;
+  rec.weight = weight;
   rec.door = static_cast<uint8_t>(door);
   rec.flags = static_cast<uint8_t>(
       (r.has_origin ? 1 : 0) | (r.has_access_control_request_method ? 2 : 0) |
@@ -301,7 +315,7 @@ void ShapeRecorder::InsertLocked(const Record& rec) {
   }
   if (auto it = data->by_fp.find(rec.fp); it != data->by_fp.end()) {
     FpSlot* slot = data->shapes[it->second].slot;
-    slot->count.fetch_add(1, std::memory_order_relaxed);
+    slot->count.fetch_add(rec.weight, std::memory_order_relaxed);
     if (slot->last_s.load(std::memory_order_relaxed) < rec.now_s) {
       slot->last_s.store(rec.now_s, std::memory_order_relaxed);
     }
@@ -345,7 +359,7 @@ void ShapeRecorder::InsertLocked(const Record& rec) {
       break;
     }
   }
-  slot->count.store(1, std::memory_order_relaxed);
+  slot->count.store(rec.weight, std::memory_order_relaxed);
   slot->last_s.store(rec.now_s, std::memory_order_relaxed);
   // Release: count and last_s before the key deciders match on.
   slot->fp.store(rec.fp, std::memory_order_release);

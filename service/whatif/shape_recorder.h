@@ -14,11 +14,19 @@
 // again is tracked again under its new table id (the old entry keeps its
 // place in the cap until restart).
 //
-// Hot path (OnDecision): a lookup of the tenant in a fixed directory (open
-// addressing on the table's TenantId, atomic 32-bit keys), a hash of the
-// shape, and a probe of the tenant's fixed array of atomic 64-bit
-// fingerprints; a known shape then costs one relaxed fetch_add on its count
-// (and a relaxed store of the coarse clock when the second changed). No
+// Sampling: only one decision in `sample_one_in` is considered, chosen by
+// the decision id's low bits (ids are uniform: door/decision_id.h; a
+// decision without an id, 0, is always considered), so the other decisions
+// pay one branch. A shape that recurs is kept after about sample_one_in of
+// its decisions; one seen only a few times may be missed (what-if's --log
+// replays a decision log's every line). Counts are estimates: each sampled
+// decision counts sample_one_in (one without an id counts 1).
+//
+// Hot path (OnDecision, for a sampled decision): a lookup of the tenant in a
+// fixed directory (open addressing on the table's TenantId, atomic 32-bit
+// keys), a hash of the shape, and a probe of the tenant's fixed array of atomic
+// 64-bit fingerprints; a known shape then costs one relaxed fetch_add on its
+// count (and a relaxed store of the coarse clock when the second changed). No
 // lock, no allocation, no system call: the clock is read by the background
 // thread, which publishes it in an atomic the hot path loads. Only a shape
 // the tenant's array does not hold yet (or a tenant not tracked yet) is
@@ -81,7 +89,12 @@ inline constexpr size_t kMaxRingRecords = 65536;
 // Longest tenant id recorded (the catalog's ids are at most 128 bytes).
 inline constexpr size_t kMaxShapeTenantBytes = 128;
 
+inline constexpr uint32_t kMaxSampleOneIn = 65536;
+
 struct ShapeRecorderOptions {
+  // One decision in this many is considered (see "Sampling" above); a
+  // power of two, 1 (every decision) to kMaxSampleOneIn (--whatif-sample).
+  uint32_t sample_one_in = 32;
   // Distinct shapes kept per tenant, 1 to kMaxShapesPerTenant
   // (--whatif-shapes-per-tenant).
   size_t shapes_per_tenant = 256;
@@ -117,6 +130,7 @@ struct ShapeRecorderStats {
 // One kept shape, as Snapshot returns it.
 struct RecordedShape {
   Shape shape;
+  // Decisions with this shape, estimated (see "Sampling").
   uint64_t count = 0;
   int64_t last_seen_unix_ms = 0;  // to the second
 };
@@ -177,7 +191,8 @@ class ShapeRecorder final : public door::DecisionObserver {
   void InsertLocked(const Record& record);
 
   const ShapeRecorderOptions options_;
-  const size_t fp_slots_;  // per tenant: power of two >= 2 x quota
+  const uint64_t sample_mask_;  // sample_one_in - 1
+  const size_t fp_slots_;       // per tenant: power of two >= 2 x quota
   const int64_t start_ms_;
 
   std::unique_ptr<DirSlot[]> dir_;

@@ -19,15 +19,20 @@ namespace {
 
 using decision::testing::OwnedRequest;
 
-// Feeds one decision for `tenant` (table id `id`) through `door`.
+// Feeds one decision for `tenant` (table id `id`) through `door`, with
+// decision id `decision_id` (0: none, so always considered).
 void Observe(ShapeRecorder& rec, uint32_t id, absl::string_view tenant,
-             const OwnedRequest& req, absl::string_view door = "decide") {
+             const OwnedRequest& req, absl::string_view door = "decide",
+             uint64_t decision_id = 0) {
   const decision::Request r = req.View();
   decision::Decision d;
   d.tenant = id;
   d.tenant_name = tenant;
-  rec.OnDecision(door::DecisionEvent{
-      .door = door, .tenant = tenant, .request = r, .decision = d});
+  rec.OnDecision(door::DecisionEvent{.door = door,
+                                     .tenant = tenant,
+                                     .request = r,
+                                     .decision = d,
+                                     .id = decision_id});
 }
 
 std::unique_ptr<ShapeRecorder> Make(ShapeRecorderOptions options = {}) {
@@ -58,6 +63,44 @@ TEST(ShapeRecorderTest, EqualRequestsAreOneShapeWithACount) {
   EXPECT_EQ(shapes[0].shape.door, Door::kDecide);
   EXPECT_EQ(rec->Stats().shapes, 1u);
   EXPECT_EQ(rec->Stats().Dropped(), 0u);
+}
+
+TEST(ShapeRecorderTest, SamplesOneDecisionInNByIdAndScalesTheCount) {
+  ShapeRecorderOptions options;
+  options.sample_one_in = 4;
+  auto rec = Make(options);
+  // Ids 1..40: those with the two low bits clear (4, 8, ..., 40) are
+  // sampled, each standing for 4 decisions; the others are not looked at.
+  for (uint64_t id = 1; id <= 40; ++id) {
+    Observe(*rec, 0, "acme", Get("https://a.com"), "decide", id);
+    if (id == 4) rec->Flush();  // later ones count on the hot path
+  }
+  // A shape whose decisions are never sampled is never kept.
+  for (uint64_t id = 1; id <= 40; id += 4) {
+    Observe(*rec, 0, "acme", Get("https://never.com"), "decide", id);
+  }
+  // Without an id a decision is considered and counts once.
+  Observe(*rec, 0, "acme", Get("https://a.com"), "decide", 0);
+  rec->Flush();
+  const std::vector<RecordedShape> shapes = rec->Snapshot("acme");
+  ASSERT_EQ(shapes.size(), 1u);
+  EXPECT_EQ(shapes[0].shape.origin, "https://a.com");
+  EXPECT_EQ(shapes[0].count, 10u * 4u + 1u);
+  EXPECT_EQ(rec->Stats().Dropped(), 0u);
+}
+
+TEST(ShapeRecorderTest, SampleMustBeAPowerOfTwoInRange) {
+  for (uint32_t bad : {0u, 3u, 24u, kMaxSampleOneIn * 2}) {
+    ShapeRecorderOptions options;
+    options.sample_one_in = bad;
+    absl::StatusOr<std::unique_ptr<ShapeRecorder>> rec =
+        ShapeRecorder::Create(options);
+    ASSERT_FALSE(rec.ok()) << bad;
+    EXPECT_EQ(rec.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(rec.status().message().find("--whatif-sample"),
+              absl::string_view::npos)
+        << rec.status();
+  }
 }
 
 TEST(ShapeRecorderTest, EveryOutcomeFieldTellsShapesApartButNotTheQuery) {
