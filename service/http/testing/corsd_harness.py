@@ -35,14 +35,17 @@ _PROTO_MODULES = None
 
 
 def proto_modules():
-    """corsd.v1 admin_pb2 and policy_pb2, compiled once per process."""
+    """corsd.v1 admin_pb2 and policy_pb2, compiled once per process (with
+    every other corsd.v1 .proto, since admin.proto imports them)."""
     global _PROTO_MODULES
     if _PROTO_MODULES is None:
         out = tempfile.mkdtemp(prefix="corsd-pyproto-")
         # The generated modules are imported once; the folder goes at exit.
         atexit.register(shutil.rmtree, out, True)
         proto_dir = os.path.join(REPO, "proto")
-        files = [os.path.join("corsd", "v1", f) for f in ("policy.proto", "admin.proto")]
+        files = sorted(os.path.join("corsd", "v1", f)
+                       for f in os.listdir(os.path.join(proto_dir, "corsd", "v1"))
+                       if f.endswith(".proto"))
         subprocess.run(["protoc", "-I", proto_dir, "--python_out", out, *files],
                        check=True)
         sys.path.insert(0, out)
