@@ -21,7 +21,6 @@
 namespace corsd::decision_log {
 namespace {
 
-constexpr uint64_t kMilliTokens = 1000;  // one line
 constexpr uint32_t kMaxTenantRate = 1000000;
 constexpr size_t kMaxSlots = size_t{1} << 20;
 constexpr size_t kMaxRecords = size_t{1} << 20;
@@ -153,24 +152,6 @@ struct DecisionLog::Record {
   char path_class[96];
 };
 
-// A ring cell. `seq` == position: free for the producer claiming that
-// position; == position + 1: published, for the writer; the writer sets it
-// to position + capacity when it has read the record (free for the next
-// round). Release stores / acquire loads of seq order the record's bytes.
-struct alignas(64) DecisionLog::Cell {
-  std::atomic<uint64_t> seq{0};
-  Record record;
-};
-
-// One tenant bucket and its drop counter, alone on a cache line.
-struct alignas(64) DecisionLog::Slot {
-  // (last refill, ms modulo 2^32) << 32 | milli-tokens. Relaxed CAS: the
-  // word is self-contained; nothing else is published through it.
-  std::atomic<uint64_t> state{0};
-  // Relaxed: an event count, summed only for reporting.
-  std::atomic<uint64_t> dropped{0};
-};
-
 absl::StatusOr<std::unique_ptr<DecisionLog>> DecisionLog::Open(
     DecisionLogOptions options) {
   if (options.path.empty()) {
@@ -221,22 +202,9 @@ DecisionLog::DecisionLog(DecisionLogOptions options, int fd)
               : static_cast<uint64_t>(std::min(std::ldexp(options_.sample, 64),
                                                18446744073709549568.0))),
       sample_all_(options_.sample >= 1.0),
-      bucket_capacity_(uint64_t{options_.tenant_rate} * kMilliTokens),
-      cells_(new Cell[options_.ring_records]),
-      cell_mask_(options_.ring_records - 1),
-      slots_(new Slot[options_.tenant_slots + 1]),
-      slot_mask_(options_.tenant_slots - 1) {
-  for (size_t i = 0; i < options_.ring_records; ++i) {
-    // Relaxed: before the writer thread and any producer exist (the
-    // thread's creation and the log's publication order these stores).
-    cells_[i].seq.store(i, std::memory_order_relaxed);
-  }
-  const uint32_t now_ms = BucketMillis();
-  for (size_t i = 0; i <= options_.tenant_slots; ++i) {
-    // Relaxed: as above. Every bucket starts full.
-    slots_[i].state.store((uint64_t{now_ms} << 32) | bucket_capacity_,
-                          std::memory_order_relaxed);
-  }
+      ring_(std::make_unique<door::BoundedRing<Record>>(options_.ring_records)),
+      budgets_(std::make_unique<door::TenantBudgets>(
+          options_.tenant_slots, options_.tenant_rate, BucketMillis())) {
   {
     std::lock_guard<std::mutex> lock(file_mu_);
     fd_ = fd;
@@ -275,35 +243,7 @@ uint32_t DecisionLog::BucketMillis() const {
 }
 
 size_t DecisionLog::SlotOf(uint32_t tenant) const {
-  // Tenant ids are dense from 0: the first tenant_slots tenants never share.
-  return tenant == table::kNoTenant ? options_.tenant_slots
-                                    : (tenant & slot_mask_);
-}
-
-bool DecisionLog::TakeToken(Slot& slot, uint32_t now_ms, bool refusal) {
-  uint64_t old = slot.state.load(std::memory_order_relaxed);
-  while (true) {
-    const uint32_t last = static_cast<uint32_t>(old >> 32);
-    uint32_t elapsed = now_ms - last;  // modulo 2^32
-    // More than 2^31 ms "elapsed": the clock went back; refill nothing and
-    // restart from now.
-    if (elapsed > (uint32_t{1} << 31)) elapsed = 0;
-    uint64_t tokens = std::min(
-        bucket_capacity_,
-        (old & 0xffffffffu) + uint64_t{elapsed} * options_.tenant_rate);
-    // A refusal takes any whole token; an allow only while the bucket stays
-    // over half full, leaving the other half to refusals.
-    const bool take =
-        tokens >= kMilliTokens && (refusal || 2 * tokens > bucket_capacity_);
-    if (take) tokens -= kMilliTokens;
-    const uint64_t next = (uint64_t{now_ms} << 32) | tokens;
-    if (next == old) return take;
-    // Relaxed: see Slot::state.
-    if (slot.state.compare_exchange_weak(old, next, std::memory_order_relaxed,
-                                         std::memory_order_relaxed)) {
-      return take;
-    }
-  }
+  return budgets_->SlotOf(tenant);
 }
 
 void DecisionLog::OnDecision(const door::DecisionEvent& e) {
@@ -313,38 +253,22 @@ void DecisionLog::OnDecision(const door::DecisionEvent& e) {
   // `sample` of them, with no random state.
   if (!refusal && !sample_all_ && e.id >= sample_threshold_) return;
 
-  Slot& slot = slots_[SlotOf(d.tenant)];
-  if (!TakeToken(slot, BucketMillis(), refusal)) {
-    slot.dropped.fetch_add(1, std::memory_order_relaxed);  // see Slot
+  // A refusal may spend any token; an allow only the upper half, which
+  // leaves the lower half of each budget to refusals.
+  if (!budgets_->Take(d.tenant, BucketMillis(),
+                      refusal ? door::TenantBudgets::Spend::kAny
+                              : door::TenantBudgets::Spend::kUpperHalf)) {
+    return;  // counted in the budget's drops
+  }
+
+  uint64_t pos = 0;
+  Record* claimed = ring_->TryClaim(&pos);
+  if (claimed == nullptr) {
+    // The writer has not freed the next cell yet: the ring is full.
+    dropped_ring_full_.fetch_add(1, std::memory_order_relaxed);  // a count
     return;
   }
-
-  // Claim a cell (Vyukov's bounded queue, producer side).
-  uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
-  Cell* cell;
-  while (true) {
-    cell = &cells_[pos & cell_mask_];
-    // Acquire: pairs with the writer's release when it freed the cell, so
-    // the record is not overwritten while the writer still reads it.
-    const uint64_t seq = cell->seq.load(std::memory_order_acquire);
-    const int64_t diff = static_cast<int64_t>(seq - pos);
-    if (diff == 0) {
-      // Relaxed: the CAS only hands the position out (see enqueue_pos_).
-      if (enqueue_pos_.compare_exchange_weak(pos, pos + 1,
-                                             std::memory_order_relaxed,
-                                             std::memory_order_relaxed)) {
-        break;
-      }
-    } else if (diff < 0) {
-      // The writer has not freed this cell yet: the ring is full.
-      dropped_ring_full_.fetch_add(1, std::memory_order_relaxed);  // a count
-      return;
-    } else {
-      pos = enqueue_pos_.load(std::memory_order_relaxed);
-    }
-  }
-
-  Record& r = cell->record;
+  Record& r = *claimed;
   r.unix_micros = NowMicros();
   r.id = e.id;
   r.status = d.status;
@@ -365,18 +289,16 @@ void DecisionLog::OnDecision(const door::DecisionEvent& e) {
           : absl::string_view("default");
   r.path_class_len =
       CopyField(path_class, r.path_class, kCutPathClass, &r.truncated);
-  // Release: publishes the record's bytes to the writer's acquire load.
-  cell->seq.store(pos + 1, std::memory_order_release);
+  ring_->Publish(pos);
 }
 
 size_t DecisionLog::Drain(std::string* lines) {
   TimeCache time_cache;
   size_t n = 0;
   while (n < kMaxBatch) {
-    Cell& cell = cells_[read_pos_ & cell_mask_];
-    // Acquire: pairs with the producer's release that published it.
-    if (cell.seq.load(std::memory_order_acquire) != read_pos_ + 1) break;
-    const Record& r = cell.record;
+    const Record* front = ring_->Front();
+    if (front == nullptr) break;
+    const Record& r = *front;
     lines->append("{\"time\":");
     AppendTime(r.unix_micros, &time_cache, lines);
     lines->append(",\"decision_id\":");
@@ -414,9 +336,7 @@ size_t DecisionLog::Drain(std::string* lines) {
         "\",\"status\":", r.status, ",\"reason\":\"",
         decision::ReasonName(reason), "\",\"rule\":\"",
         decision::RuleOf(reason), "\"}\n");
-    // Release: the record has been read; producers may reuse the cell.
-    cell.seq.store(read_pos_ + cell_mask_ + 1, std::memory_order_release);
-    ++read_pos_;
+    ring_->Pop();
     ++n;
   }
   return n;
@@ -469,7 +389,7 @@ void DecisionLog::WriterLoop() {
       lines.clear();
     }
     std::unique_lock<std::mutex> lock(mu_);
-    written_pos_ = read_pos_;
+    written_pos_ = ring_->read_position();
     progress_.notify_all();
     if (n > 0) continue;  // more may have come while writing
     if (stop_) break;     // drained: no door decides any more
@@ -484,7 +404,7 @@ void DecisionLog::WriterLoop() {
 void DecisionLog::Flush() {
   // Relaxed: the caller's own order (the same thread, or a join of the
   // deciding threads) makes the claims it waits for visible here.
-  const uint64_t target = enqueue_pos_.load(std::memory_order_relaxed);
+  const uint64_t target = ring_->claimed();
   std::unique_lock<std::mutex> lock(mu_);
   ++flush_requests_;
   wake_.notify_one();
@@ -514,9 +434,7 @@ DecisionLogStats DecisionLog::Stats() const {
   s.dropped_ring_full = dropped_ring_full_.load(std::memory_order_relaxed);
   s.dropped_write_error = dropped_write_error_.load(std::memory_order_relaxed);
   s.reopens = reopens_.load(std::memory_order_relaxed);
-  for (size_t i = 0; i <= options_.tenant_slots; ++i) {
-    s.dropped_tenant_rate += slots_[i].dropped.load(std::memory_order_relaxed);
-  }
+  s.dropped_tenant_rate = budgets_->TotalDropped();
   return s;
 }
 

@@ -71,15 +71,13 @@
 //   * OnDecision: any number of threads at once; lock-free (a producer
 //     never waits for another producer or for the writer: it drops
 //     instead); allocation-free.
-//   * The ring (Vyukov's bounded queue, one consumer): cell i holds a
-//     sequence number; producers claim a position with a CAS on
-//     enqueue_pos_, fill the cell, and publish it with a release store of
-//     its sequence; the writer thread alone consumes, in position order.
-//     A producer descheduled between its claim and its publish delays the
-//     writer (which waits for that cell), never another producer.
-//   * Token buckets: one 64-bit word per slot (last refill in ms, modulo
-//     2^32, and milli-tokens), changed only by CAS; each slot and its drop
-//     counter fill one cache line of their own.
+//   * The ring is a door::BoundedRing (service/door/bounded_ring.h): the
+//     writer thread is its one consumer, in claim order. A producer
+//     descheduled between its claim and its publish delays the writer
+//     (which waits for that cell), never another producer.
+//   * Token buckets: a door::TenantBudgets (service/door/tenant_budgets.h:
+//     one word per bucket, changed only by CAS, on a cache line of its
+//     own).
 //   * Reopen, Flush, Stats, RenderPrometheus: any thread; Reopen and the
 //     writer serialize on a mutex that no deciding thread touches.
 //   * Destroy only after every door deciding with it has stopped; the
@@ -101,7 +99,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/door/bounded_ring.h"
 #include "service/door/decision_observer.h"
+#include "service/door/tenant_budgets.h"
 
 namespace corsd::decision_log {
 
@@ -177,15 +177,11 @@ class DecisionLog final : public door::DecisionObserver {
 
  private:
   struct Record;
-  struct Cell;
-  struct Slot;
 
   explicit DecisionLog(DecisionLogOptions options, int fd);
   // The line time, and the bucket clock in ms (see now_unix_micros).
   int64_t NowMicros() const;
   uint32_t BucketMillis() const;
-  // Takes a token from `slot` at `now_ms`; false when the budget is spent.
-  bool TakeToken(Slot& slot, uint32_t now_ms, bool refusal);
   void WriterLoop();
   // Pops every published record into `lines` (formatted); returns how many.
   size_t Drain(std::string* lines);
@@ -196,19 +192,13 @@ class DecisionLog final : public door::DecisionObserver {
   const DecisionLogOptions options_;
   const uint64_t sample_threshold_;  // an allow is logged when id < it
   const bool sample_all_;            // sample >= 1
-  const uint64_t bucket_capacity_;   // milli-tokens: tenant_rate * 1000
 
-  std::unique_ptr<Cell[]> cells_;
-  const size_t cell_mask_;
-  // Relaxed loads and CAS: the position only hands out cells; the cell's
-  // own sequence number orders the record's bytes (see Cell).
-  alignas(64) std::atomic<uint64_t> enqueue_pos_{0};
-  // The writer thread's next position (that thread only; it publishes it
-  // to Flush as written_pos_ under mu_).
-  uint64_t read_pos_ = 0;
+  // Deciding threads to the writer thread, its one consumer (which
+  // publishes its read position to Flush as written_pos_ under mu_).
+  const std::unique_ptr<door::BoundedRing<Record>> ring_;
 
-  std::unique_ptr<Slot[]> slots_;
-  const size_t slot_mask_;
+  // The per-tenant budget (door/tenant_budgets.h).
+  const std::unique_ptr<door::TenantBudgets> budgets_;
 
   // Relaxed counters: independent event counts, read only for reporting.
   alignas(64) std::atomic<uint64_t> dropped_ring_full_{0};

@@ -16,7 +16,6 @@
 namespace corsd::tenant_view {
 namespace {
 
-constexpr uint64_t kMilliTokens = 1000;  // one record
 constexpr uint32_t kMaxTenantRate = 1000000;
 constexpr size_t kMaxSlots = size_t{1} << 20;
 constexpr size_t kMaxRecords = size_t{1} << 20;
@@ -136,24 +135,6 @@ struct RefusalView::Record {
   char origin[kMaxOriginBytes];
 };
 
-// A ring cell. `seq` == position: free for the producer claiming that
-// position; == position + 1: published, for the folder; the folder sets it
-// to position + capacity once folded (free for the next round). Release
-// stores / acquire loads of seq order the record's bytes.
-struct alignas(64) RefusalView::Cell {
-  std::atomic<uint64_t> seq{0};
-  Record record;
-};
-
-// One tenant budget and its drop counter, alone on a cache line.
-struct alignas(64) RefusalView::Slot {
-  // (last refill, ms modulo 2^32) << 32 | milli-tokens. Relaxed CAS: the
-  // word is self-contained; nothing else is published through it.
-  std::atomic<uint64_t> state{0};
-  // Relaxed: an event count, summed only for reporting.
-  std::atomic<uint64_t> dropped{0};
-};
-
 // A tenant's (or the shared, or the no-tenant) sketches: slice i holds the
 // refusals of epoch epochs[i] (epoch = time / slice_ms_), i = epoch mod
 // kSlices.
@@ -250,29 +231,18 @@ absl::StatusOr<std::unique_ptr<RefusalView>> RefusalView::Create(
 size_t RefusalView::MemoryBoundBytes(const RefusalViewOptions& o) {
   return o.tenant_cap * kSlices * o.top_k * kCounterBytes +
          2 * kSlices * kSharedFactor * o.top_k * kCounterBytes +
-         o.ring_records * sizeof(Cell) + (o.tenant_slots + 1) * sizeof(Slot) +
+         o.ring_records * door::BoundedRing<Record>::CellBytes() +
+         door::TenantBudgets::BytesFor(o.tenant_slots) +
          o.tenant_cap * kTenantBytes;
 }
 
 RefusalView::RefusalView(RefusalViewOptions options)
     : options_(std::move(options)),
       slice_ms_(absl::ToInt64Milliseconds(options_.window) / kSlices),
-      bucket_capacity_(uint64_t{options_.tenant_rate} * kMilliTokens),
-      cells_(new Cell[options_.ring_records]),
-      cell_mask_(options_.ring_records - 1),
-      slots_(new Slot[options_.tenant_slots + 1]),
-      slot_mask_(options_.tenant_slots - 1) {
-  for (size_t i = 0; i < options_.ring_records; ++i) {
-    // Relaxed: before the folder thread and any producer exist (the
-    // thread's creation and the view's publication order these stores).
-    cells_[i].seq.store(i, std::memory_order_relaxed);
-  }
-  const uint32_t now_ms = static_cast<uint32_t>(NowMs());
-  for (size_t i = 0; i <= options_.tenant_slots; ++i) {
-    // Relaxed: as above. Every budget starts full.
-    slots_[i].state.store((uint64_t{now_ms} << 32) | bucket_capacity_,
-                          std::memory_order_relaxed);
-  }
+      ring_(std::make_unique<door::BoundedRing<Record>>(options_.ring_records)),
+      budgets_(std::make_unique<door::TenantBudgets>(
+          options_.tenant_slots, options_.tenant_rate,
+          static_cast<uint32_t>(NowMs()))) {
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     own_.reserve(options_.tenant_cap);
@@ -306,70 +276,24 @@ int64_t RefusalView::NowMs() const {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-size_t RefusalView::SlotOf(uint32_t tenant) const {
-  return tenant == table::kNoTenant ? options_.tenant_slots
-                                    : (tenant & slot_mask_);
-}
-
-bool RefusalView::TakeToken(Slot& slot, uint32_t now_ms) {
-  uint64_t old = slot.state.load(std::memory_order_relaxed);
-  while (true) {
-    const uint32_t last = static_cast<uint32_t>(old >> 32);
-    uint32_t elapsed = now_ms - last;  // modulo 2^32
-    // The clock went back: refill nothing, restart from now.
-    if (elapsed > (uint32_t{1} << 31)) elapsed = 0;
-    uint64_t tokens = std::min(
-        bucket_capacity_,
-        (old & 0xffffffffu) + uint64_t{elapsed} * options_.tenant_rate);
-    const bool take = tokens >= kMilliTokens;
-    if (take) tokens -= kMilliTokens;
-    const uint64_t next = (uint64_t{now_ms} << 32) | tokens;
-    if (next == old) return take;
-    // Relaxed: see Slot::state.
-    if (slot.state.compare_exchange_weak(old, next, std::memory_order_relaxed,
-                                         std::memory_order_relaxed)) {
-      return take;
-    }
-  }
-}
-
 void RefusalView::OnDecision(const door::DecisionEvent& e) {
   const decision::Decision& d = e.decision;
   if (!door::IsRefusal(d.reason)) return;
 
   const int64_t now_ms = NowMs();
-  Slot& slot = slots_[SlotOf(d.tenant)];
-  if (!TakeToken(slot, static_cast<uint32_t>(now_ms))) {
-    slot.dropped.fetch_add(1, std::memory_order_relaxed);  // see Slot
+  if (!budgets_->Take(d.tenant, static_cast<uint32_t>(now_ms),
+                      door::TenantBudgets::Spend::kAny)) {
+    return;  // counted in the budget's drops
+  }
+
+  uint64_t pos = 0;
+  Record* claimed = ring_->TryClaim(&pos);
+  if (claimed == nullptr) {
+    // The folder has not freed the next cell yet: the ring is full.
+    dropped_ring_full_.fetch_add(1, std::memory_order_relaxed);  // a count
     return;
   }
-
-  // Claim a cell (Vyukov's bounded queue, producer side).
-  uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
-  Cell* cell;
-  while (true) {
-    cell = &cells_[pos & cell_mask_];
-    // Acquire: pairs with the folder's release when it freed the cell, so
-    // the record is not overwritten while the folder still reads it.
-    const uint64_t seq = cell->seq.load(std::memory_order_acquire);
-    const int64_t diff = static_cast<int64_t>(seq - pos);
-    if (diff == 0) {
-      // Relaxed: the CAS only hands the position out (see enqueue_pos_).
-      if (enqueue_pos_.compare_exchange_weak(pos, pos + 1,
-                                             std::memory_order_relaxed,
-                                             std::memory_order_relaxed)) {
-        break;
-      }
-    } else if (diff < 0) {
-      // The folder has not freed this cell yet: the ring is full.
-      dropped_ring_full_.fetch_add(1, std::memory_order_relaxed);  // a count
-      return;
-    } else {
-      pos = enqueue_pos_.load(std::memory_order_relaxed);
-    }
-  }
-
-  Record& r = cell->record;
+  Record& r = *claimed;
   r.unix_ms = now_ms;
   r.tenant = d.tenant;
   r.reason = static_cast<uint8_t>(d.reason);
@@ -381,8 +305,7 @@ void RefusalView::OnDecision(const door::DecisionEvent& e) {
   r.origin_len = e.request.has_origin
                      ? CopyCut(e.request.origin, r.origin, &r.origin_cut)
                      : 0;
-  // Release: publishes the record's bytes to the folder's acquire load.
-  cell->seq.store(pos + 1, std::memory_order_release);
+  ring_->Publish(pos);
 }
 
 void RefusalView::Fold(const Record& r) {
@@ -452,13 +375,10 @@ size_t RefusalView::DrainAndFold() {
   size_t n = 0;
   std::lock_guard<std::mutex> lock(state_mu_);
   while (n < kMaxBatch) {
-    Cell& cell = cells_[read_pos_ & cell_mask_];
-    // Acquire: pairs with the producer's release that published it.
-    if (cell.seq.load(std::memory_order_acquire) != read_pos_ + 1) break;
-    Fold(cell.record);
-    // Release: the record has been read; producers may reuse the cell.
-    cell.seq.store(read_pos_ + cell_mask_ + 1, std::memory_order_release);
-    ++read_pos_;
+    const Record* r = ring_->Front();
+    if (r == nullptr) break;
+    Fold(*r);
+    ring_->Pop();
     ++n;
   }
   Sweep(NowMs());
@@ -470,7 +390,7 @@ void RefusalView::FolderLoop() {
   while (true) {
     const size_t n = DrainAndFold();
     std::unique_lock<std::mutex> lock(mu_);
-    folded_pos_ = read_pos_;
+    folded_pos_ = ring_->read_position();
     progress_.notify_all();
     if (n > 0) continue;
     if (stop_) break;
@@ -485,7 +405,7 @@ void RefusalView::FolderLoop() {
 void RefusalView::Flush() {
   // Relaxed: the caller's own order (the same thread, or a join of the
   // deciding threads) makes the claims it waits for visible here.
-  const uint64_t target = enqueue_pos_.load(std::memory_order_relaxed);
+  const uint64_t target = ring_->claimed();
   std::unique_lock<std::mutex> lock(mu_);
   ++flush_requests_;
   wake_.notify_one();
@@ -527,13 +447,10 @@ absl::StatusOr<TopAnswer> RefusalView::Top(absl::string_view tenant,
   std::string prefix;  // shared sketch: "<tenant>\0"
   if (unknown_tenant) {
     sketches = no_tenant_.get();
-    answer.dropped_tenant_rate =
-        slots_[options_.tenant_slots].dropped.load(std::memory_order_relaxed);
+    answer.dropped_tenant_rate = budgets_->Dropped(table::kNoTenant);
   } else if (auto it = own_index_.find(tenant); it != own_index_.end()) {
     sketches = own_[it->second].get();
-    answer.dropped_tenant_rate =
-        slots_[SlotOf(sketches->tenant_id)].dropped.load(
-            std::memory_order_relaxed);  // relaxed: a count
+    answer.dropped_tenant_rate = budgets_->Dropped(sketches->tenant_id);
   } else {
     sketches = shared_.get();
     answer.shared = true;
@@ -578,9 +495,7 @@ absl::StatusOr<TopAnswer> RefusalView::Top(absl::string_view tenant,
     if (answer.shared) {
       answer.window_refusals += m.entry.count;
       // The tenant's budget slot, from the id its latest refusal carried.
-      answer.dropped_tenant_rate =
-          slots_[SlotOf(m.entry.meta.tenant_id)].dropped.load(
-              std::memory_order_relaxed);  // relaxed: a count
+      answer.dropped_tenant_rate = budgets_->Dropped(m.entry.meta.tenant_id);
     }
     answer.entries.push_back(std::move(m.entry));
   }
@@ -597,9 +512,7 @@ RefusalViewStats RefusalView::Stats() const {
   RefusalViewStats s;
   // Relaxed loads: independent counters, a reporting snapshot.
   s.dropped_ring_full = dropped_ring_full_.load(std::memory_order_relaxed);
-  for (size_t i = 0; i <= options_.tenant_slots; ++i) {
-    s.dropped_tenant_rate += slots_[i].dropped.load(std::memory_order_relaxed);
-  }
+  s.dropped_tenant_rate = budgets_->TotalDropped();
   std::lock_guard<std::mutex> lock(state_mu_);
   s.folded = folded_;
   s.tenants = own_index_.size();

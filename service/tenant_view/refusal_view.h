@@ -76,13 +76,11 @@
 //   * OnDecision: any number of threads at once; lock-free (a producer
 //     never waits for another producer or for the folder: it drops
 //     instead); allocation-free.
-//   * The ring is Vyukov's bounded queue with one consumer (the folder), as
-//     in service/decision_log/: producers claim a position with a CAS on
-//     enqueue_pos_, fill the cell, publish it with a release store of its
-//     sequence; the folder consumes in position order and frees each cell
-//     with a release store.
-//   * Budgets: one 64-bit word per slot (last refill ms modulo 2^32 <<
-//     32 | milli-tokens), changed only by CAS; each on its own cache line.
+//   * The ring is a door::BoundedRing (service/door/bounded_ring.h) with
+//     the folder as its one consumer: producers claim a cell, fill the
+//     record in place and publish it; the folder reads in claim order.
+//   * Budgets: a door::TenantBudgets (service/door/tenant_budgets.h: one
+//     word per bucket, changed only by CAS, on a cache line of its own).
 //   * Sketches, the tenant index and the fold counters are guarded by
 //     state_mu_, held by the folder while it folds a batch and by queries
 //     (Top, RenderPrometheus, Stats); never by OnDecision.
@@ -107,7 +105,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/decision/reason.h"
+#include "service/door/bounded_ring.h"
 #include "service/door/decision_observer.h"
+#include "service/door/tenant_budgets.h"
 
 namespace corsd::tenant_view {
 
@@ -275,14 +275,10 @@ class RefusalView final : public door::DecisionObserver {
 
  private:
   struct Record;
-  struct Cell;
-  struct Slot;
   struct TenantSketches;
 
   explicit RefusalView(RefusalViewOptions options);
   int64_t NowMs() const;
-  size_t SlotOf(uint32_t tenant) const;
-  bool TakeToken(Slot& slot, uint32_t now_ms);
   void FolderLoop();
   // Pops up to a batch of published records and folds them (state_mu_
   // taken inside); returns how many.
@@ -295,17 +291,12 @@ class RefusalView final : public door::DecisionObserver {
 
   const RefusalViewOptions options_;
   const int64_t slice_ms_;
-  const uint64_t bucket_capacity_;  // milli-tokens: tenant_rate * 1000
 
-  std::unique_ptr<Cell[]> cells_;
-  const size_t cell_mask_;
-  // Relaxed loads and CAS: the position only hands out cells; each cell's
-  // sequence number orders the record's bytes (see Cell).
-  alignas(64) std::atomic<uint64_t> enqueue_pos_{0};
-  uint64_t read_pos_ = 0;  // the folder thread's only
+  // Deciding threads to the folder (the folder is its one consumer).
+  const std::unique_ptr<door::BoundedRing<Record>> ring_;
 
-  std::unique_ptr<Slot[]> slots_;
-  const size_t slot_mask_;
+  // The per-tenant budget (door/tenant_budgets.h).
+  const std::unique_ptr<door::TenantBudgets> budgets_;
 
   // Relaxed: an event count, read only for reporting.
   alignas(64) std::atomic<uint64_t> dropped_ring_full_{0};

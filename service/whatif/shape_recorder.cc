@@ -54,15 +54,6 @@ struct ShapeRecorder::Record {
   char connection[kMaxShapeConnectionBytes];
 };
 
-struct alignas(64) ShapeRecorder::Cell {
-  // Vyukov's sequence: == position when free for the producer claiming that
-  // position, position + 1 once published (release by the producer, acquire
-  // by the consumer), position + ring size once consumed (release by the
-  // consumer, acquire by the next producer).
-  std::atomic<uint64_t> seq{0};
-  Record record;
-};
-
 // One shape's fingerprint and counters in a tenant's array.
 struct ShapeRecorder::FpSlot {
   // 0 = empty. Stored once, with release, by the background thread after
@@ -150,14 +141,8 @@ ShapeRecorder::ShapeRecorder(ShapeRecorderOptions options)
       start_ms_(NowMs()),
       dir_(new DirSlot[RoundUpPow2(2 * options_.max_tenants)]),
       dir_mask_(RoundUpPow2(2 * options_.max_tenants) - 1),
-      cells_(new Cell[options_.ring_records]),
-      cell_mask_(options_.ring_records - 1) {
-  for (size_t i = 0; i < options_.ring_records; ++i) {
-    // Relaxed: before the background thread starts (std::thread's start
-    // orders it).
-    cells_[i].seq.store(i, std::memory_order_relaxed);
-  }
-}
+      ring_(
+          std::make_unique<door::BoundedRing<Record>>(options_.ring_records)) {}
 
 ShapeRecorder::~ShapeRecorder() {
   {
@@ -236,30 +221,14 @@ void ShapeRecorder::OnDecision(const door::DecisionEvent& event) {
     return;
   }
 
-  // Claim a cell (Vyukov's bounded queue, producer side).
-  uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
-  Cell* cell;
-  for (;;) {
-    cell = &cells_[pos & cell_mask_];
-    // Acquire: pairs with the consumer's release when it freed the cell, so
-    // its reads of the old record are done before we overwrite it.
-    const uint64_t seq = cell->seq.load(std::memory_order_acquire);
-    const int64_t diff = static_cast<int64_t>(seq - pos);
-    if (diff == 0) {
-      // Relaxed: the CAS only hands the position out (see enqueue_pos_).
-      if (enqueue_pos_.compare_exchange_weak(pos, pos + 1,
-                                             std::memory_order_relaxed)) {
-        break;
-      }
-    } else if (diff < 0) {
-      // The consumer has not freed this cell yet: the ring is full.
-      dropped_ring_full_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    } else {
-      pos = enqueue_pos_.load(std::memory_order_relaxed);
-    }
+  uint64_t pos = 0;
+  Record* claimed = ring_->TryClaim(&pos);
+  if (claimed == nullptr) {
+    // The consumer has not freed the next cell yet: the ring is full.
+    dropped_ring_full_.fetch_add(1, std::memory_order_relaxed);
+    return;
   }
-  Record& rec = cell->record;
+  Record& rec = *claimed;
   rec.fp = fp;
   rec.tenant = tenant;
   rec.now_s = now_s;
@@ -280,8 +249,7 @@ void ShapeRecorder::OnDecision(const door::DecisionEvent& event) {
   rec.pna_len = Put(r.access_control_request_private_network, rec.pna);
   rec.upgrade_len = Put(r.upgrade, rec.upgrade);
   rec.connection_len = Put(r.connection, rec.connection);
-  // Release: publishes the record's bytes to the consumer's acquire.
-  cell->seq.store(pos + 1, std::memory_order_release);
+  ring_->Publish(pos);
 }
 
 void ShapeRecorder::InsertLocked(const Record& rec) {
@@ -375,16 +343,13 @@ size_t ShapeRecorder::Drain() {
   size_t n = 0;
   std::lock_guard<std::mutex> lock(mu_);
   for (;;) {
-    Cell& cell = cells_[read_pos_ & cell_mask_];
-    // Acquire: pairs with the producer's release publishing the record.
-    if (cell.seq.load(std::memory_order_acquire) != read_pos_ + 1) break;
-    InsertLocked(cell.record);
-    // Release: our reads of the record before a producer reuses the cell.
-    cell.seq.store(read_pos_ + cell_mask_ + 1, std::memory_order_release);
-    ++read_pos_;
+    const Record* rec = ring_->Front();
+    if (rec == nullptr) break;
+    InsertLocked(*rec);
+    ring_->Pop();
     ++n;
   }
-  drained_pos_ = read_pos_;
+  drained_pos_ = ring_->read_position();
   return n;
 }
 
@@ -406,7 +371,7 @@ void ShapeRecorder::Loop() {
 void ShapeRecorder::Flush() {
   // Relaxed: positions claimed before this call; their cells are published
   // by their producers (the wait below covers a publish still under way).
-  const uint64_t target = enqueue_pos_.load(std::memory_order_relaxed);
+  const uint64_t target = ring_->claimed();
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t after = drains_ + 1;
   ++flush_requests_;

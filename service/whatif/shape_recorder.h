@@ -30,7 +30,7 @@
 // lock, no allocation, no system call: the clock is read by the background
 // thread, which publishes it in an atomic the hot path loads. Only a shape
 // the tenant's array does not hold yet (or a tenant not tracked yet) is
-// copied into a fixed-size record of a bounded ring (Vyukov's queue, one
+// copied into a fixed-size record of a bounded ring (door::BoundedRing, one
 // consumer) for the background thread, which allocates and inserts; when
 // the ring is full, the tenant's quota is used up, the tenant cap is
 // reached, a field is over its bound, or the shape memory budget is spent,
@@ -77,6 +77,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/door/bounded_ring.h"
 #include "service/door/decision_observer.h"
 #include "service/whatif/shape.h"
 
@@ -171,7 +172,6 @@ class ShapeRecorder final : public door::DecisionObserver {
 
  private:
   struct Record;
-  struct Cell;
   struct FpSlot;
   struct FpTable;
   struct DirSlot;
@@ -198,12 +198,9 @@ class ShapeRecorder final : public door::DecisionObserver {
   std::unique_ptr<DirSlot[]> dir_;
   const size_t dir_mask_;
 
-  std::unique_ptr<Cell[]> cells_;
-  const size_t cell_mask_;
-  // Relaxed loads and CAS: the position only hands cells out; each cell's
-  // sequence number orders its record's bytes.
-  alignas(64) std::atomic<uint64_t> enqueue_pos_{0};
-  uint64_t read_pos_ = 0;  // the background thread's only
+  // Deciding threads to the background thread, its one consumer
+  // (door/bounded_ring.h).
+  const std::unique_ptr<door::BoundedRing<Record>> ring_;
 
   // Seconds since start_ms_, written by the background thread, read by
   // deciders (relaxed: a coarse clock; a stale read only ages last-seen by
