@@ -42,13 +42,9 @@ Prints {} (status 0) when bench_tenant_view is not built; exit status 1
 summarizes an existing JSON report instead of running it.
 """
 
-import json
-import os
-import statistics
-import subprocess
 import sys
 
-_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+import paired_report as pr
 
 # benchmark name -> key stem
 _CASES = {
@@ -57,121 +53,53 @@ _CASES = {
 }
 
 
-def _runs(report):
-  """{(case, arm, pair): entry} of the report's iteration entries."""
-  runs = {}
-  for e in report.get("benchmarks", []):
-    if e.get("run_type", "iteration") != "iteration":
-      continue
-    # "BM_DecideActual/view_on/pair:3"
-    parts = e["name"].split("/")
-    if (len(parts) != 3 or parts[0] not in _CASES or
-        parts[1] not in ("view_off", "view_on") or
-        not parts[2].startswith("pair:")):
-      continue
-    if e.get("error_occurred"):
-      raise KeyError(f"{e['name']} failed: {e.get('error_message')}")
-    runs[(parts[0], parts[1][len("view_"):],
-          int(parts[2][len("pair:"):]))] = e
-  return runs
-
-
-def _ns(entry, field):
-  return float(entry[field]) * _UNIT_NS[entry.get("time_unit", "ns")]
-
-
-def summarize(report):
-  """The keys from a bench_tenant_view JSON report; KeyError when one is
-  missing."""
-  runs = _runs(report)
-  pairs = sorted({p for (_, _, p) in runs})
-  if not pairs:
-    raise KeyError("no BM_Decide*/view_*/pair:N runs in the report")
-  out = {}
-
-  def paired(case, field):
-    ratios = []
-    for p in pairs:
-      off, on = runs.get((case, "off", p)), runs.get((case, "on", p))
-      if off is None or on is None:
-        raise KeyError(f"{case} pair {p}: missing its off or on run")
-      ratios.append(_ns(on, field) / _ns(off, field))
-    return ratios
-
+def _paired_keys(runs, arm, out):
+  """Per case: the arms' median CPU ns and most allocations, and the paired
+  on/off ratios of CPU time (and, for BM_DecideActual, wall time)."""
+  pairs = pr.pairs_of(runs)
   for case, stem in _CASES.items():
-    for arm in ("off", "on"):
-      out[f"{stem}_ns_view_{arm}"] = statistics.median(
-          _ns(runs[(case, arm, p)], "cpu_time") for p in pairs)
-      out[f"{stem}_allocs_view_{arm}"] = max(
-          float(runs[(case, arm, p)]["allocs_per_op"]) for p in pairs)
+    for side in ("off", "on"):
+      out[f"{stem}_ns_{arm}_{side}"] = pr.median_ns(runs, case, side)
+      out[f"{stem}_allocs_{arm}_{side}"] = max(
+          float(runs[(case, side, p)]["allocs_per_op"]) for p in pairs)
     prefix = "decide" if case == "BM_DecideActual" else stem
     fields = [("cpu_time", "")]
     if case == "BM_DecideActual":
       fields.append(("real_time", "_real"))
     for field, suffix in fields:
-      ratios = paired(case, field)
-      key = f"{prefix}_view_on_over_off{suffix}"
-      out[key] = statistics.median(ratios)
-      out[key + "_min"] = min(ratios)
-      out[key + "_max"] = max(ratios)
-  observe = {e["name"]: e for e in report.get("benchmarks", [])
-             if e["name"].startswith("BM_ViewObserve/")
-             and e.get("run_type", "iteration") == "iteration"}
-  for name, key in (("BM_ViewObserve/allowed", "tenant_view_observe_allowed_ns"),
-                    ("BM_ViewObserve/refused", "tenant_view_observe_refused_ns"),
-                    ("BM_ViewObserve/refused_kept",
-                     "tenant_view_observe_refused_kept_ns")):
-    if name not in observe:
-      raise KeyError(f"no {name} run in the report")
-    if observe[name].get("error_occurred"):
-      raise KeyError(f"{name} failed: {observe[name].get('error_message')}")
-    out[key] = _ns(observe[name], "cpu_time")
-  out["tenant_view_observe_allocs"] = max(
-      float(e["allocs_per_op"]) for e in observe.values())
-  kept = observe["BM_ViewObserve/refused_kept"]
+      pr.put_ratio(out, f"{prefix}_{arm}_on_over_off{suffix}",
+                   pr.paired_ratios(runs, case, field))
+
+
+def _observe_keys(single, observe, prefix, out):
+  """The observer-alone runs `observe` ({name: key}), and the most
+  allocations of any run named `prefix`*."""
+  for name, key in observe.items():
+    out[key] = pr.single_ns(single, name)
+  return max(float(e["allocs_per_op"]) for n, e in single.items()
+             if n.startswith(prefix))
+
+
+def summarize(report):
+  """The keys from a bench_tenant_view JSON report; KeyError when one is
+  missing."""
+  runs, single = pr.arm_runs(report, _CASES, "view")
+  out = {}
+  _paired_keys(runs, "view", out)
+  out["tenant_view_observe_allocs"] = _observe_keys(
+      single, {"BM_ViewObserve/allowed": "tenant_view_observe_allowed_ns",
+               "BM_ViewObserve/refused": "tenant_view_observe_refused_ns",
+               "BM_ViewObserve/refused_kept":
+                   "tenant_view_observe_refused_kept_ns"},
+      "BM_ViewObserve/", out)
+  kept = single["BM_ViewObserve/refused_kept"]
   out["tenant_view_kept_folded_per_s"] = float(kept["folded_per_s"])
   out["tenant_view_kept_dropped_per_s"] = float(kept["dropped_per_s"])
   context = report.get("context", {})
   out["tenant_view_pinned"] = int(context.get("pinned", 0))
-  out["tenant_view_pairs"] = len(pairs)
+  out["tenant_view_pairs"] = len(pr.pairs_of(runs))
   return out
 
 
-def main():
-  if len(sys.argv) not in (3, 4):
-    print("usage: tenant_view_summary.py BUILD QUICK [--report=FILE]",
-          file=sys.stderr)
-    return 2
-  build, quick = sys.argv[1], sys.argv[2] == "1"
-  if len(sys.argv) == 4 and sys.argv[3].startswith("--report="):
-    with open(sys.argv[3][len("--report="):]) as f:
-      report = json.load(f)
-  else:
-    binary = os.path.join(build, "bin", "bench_tenant_view")
-    if not os.path.exists(binary):
-      print(f"tenant_view_summary.py: {binary} not built; no keys",
-            file=sys.stderr)
-      print("{}")
-      return 0
-    args = [binary, "--benchmark_format=json"]
-    args += (["--pairs=5", "--benchmark_min_time=0.2"] if quick else
-             ["--pairs=9", "--benchmark_min_time=1"])
-    run = subprocess.run(args, capture_output=True, text=True, check=False)
-    sys.stderr.write(run.stderr)
-    sys.stderr.write(run.stdout)
-    if run.returncode != 0:
-      print(f"tenant_view_summary.py: bench_tenant_view exited "
-            f"{run.returncode}", file=sys.stderr)
-      return 1
-    report = json.loads(run.stdout)
-  try:
-    out = summarize(report)
-  except (KeyError, ValueError) as err:
-    print(f"tenant_view_summary.py: {err}", file=sys.stderr)
-    return 1
-  print(json.dumps(out))
-  return 0
-
-
 if __name__ == "__main__":
-  sys.exit(main())
+  sys.exit(pr.main("tenant_view_summary.py", "bench_tenant_view", summarize))

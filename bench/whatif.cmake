@@ -4,7 +4,8 @@
 # benchmark thread's own allocations; bench/whatif_summary.py
 # (bench/keys/whatif.json, "command" form) turns its JSON into the median of
 # the paired on/off ratios.
-add_executable(bench_whatif ${CMAKE_CURRENT_LIST_DIR}/whatif_bench.cc)
+add_executable(bench_whatif ${CMAKE_CURRENT_LIST_DIR}/whatif_bench.cc
+               ${CMAKE_CURRENT_LIST_DIR}/observer_world.cc)
 target_link_libraries(bench_whatif PRIVATE corsd_whatif_recorder corsd_door
                       corsd_decision corsd_metrics corsd_alloc_counter
                       benchmark::benchmark Threads::Threads)

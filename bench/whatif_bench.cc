@@ -37,8 +37,6 @@
 //
 // Counter of every run: allocs_per_op, heap allocations of the benchmark
 // thread only, per decision; must be 0.
-#include <pthread.h>
-#include <sched.h>
 
 #include <chrono>
 #include <cstdio>
@@ -51,6 +49,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "bench/observer_world.h"
 #include "benchmark/benchmark.h"
 #include "service/decision/engine.h"
 #include "service/decision/metrics.h"
@@ -66,90 +65,10 @@
 namespace corsd::bench {
 namespace {
 
-constexpr int kTenants = 1000;
-constexpr int kOriginsPerTenant = 1000;  // 1M origins in all
-
 struct Config {
   int pairs = 5;
   int decide_cpu = 0;
   int recorder_cpu = 1;
-};
-
-std::string TenantName(int t) { return absl::StrCat("tenant-", t); }
-std::string OriginOf(int t, int i) {
-  return absl::StrCat("https://shop", i, ".customer", t, ".example.com");
-}
-
-[[noreturn]] void Die(absl::string_view what) {
-  std::fprintf(stderr, "bench_whatif: %s\n", std::string(what).c_str());
-  std::exit(1);
-}
-
-bool PinThisThread(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
-}
-
-bool CanPin(const Config& c) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return false;
-  return c.decide_cpu != c.recorder_cpu && c.decide_cpu >= 0 &&
-         c.recorder_cpu >= 0 && c.decide_cpu < CPU_SETSIZE &&
-         c.recorder_cpu < CPU_SETSIZE && CPU_ISSET(c.decide_cpu, &set) &&
-         CPU_ISSET(c.recorder_cpu, &set);
-}
-
-class World {
- public:
-  World()
-      : table_(&epochs_), registry_(&epochs_), engine_(&table_, &registry_) {
-    using K = table::Op::Kind;
-    std::vector<table::Op> ops;
-    ops.reserve(kTenants * (kOriginsPerTenant + 3));
-    for (int t = 0; t < kTenants; ++t) {
-      const std::string name = TenantName(t);
-      ops.push_back({K::kAddTenant, name, ""});
-      ops.push_back({K::kAddWildcard, name,
-                     absl::StrCat("https://*.tenant", t, ".example.net")});
-      ops.push_back({K::kAddApiHost, name, absl::StrCat("api.t", t, ".test")});
-      for (int i = 0; i < kOriginsPerTenant; ++i) {
-        ops.push_back({K::kAddOrigin, name, OriginOf(t, i)});
-      }
-    }
-    if (absl::Status s = table_.BulkLoad(ops).status(); !s.ok()) {
-      Die(s.ToString());
-    }
-    policy::Policy p;
-    p.allowed_methods = {"PUT", "PATCH", "DELETE"};
-    p.allowed_headers = {"authorization", "x-request-id", "x-api-key",
-                         "x-client-version"};
-    p.exposed_headers = {"x-request-id", "x-ratelimit-remaining", "link"};
-    p.allow_credentials = true;
-    p.max_age_seconds = 7200;
-    p.enforce_unsafe_methods = true;
-    table::EpochManager::ReadGuard guard(&epochs_);
-    for (int t = 0; t < kTenants; ++t) {
-      auto compiled = policy::Validate(p);
-      if (!compiled.ok()) Die(compiled.status().ToString());
-      if (absl::Status s = registry_.Set(table_.FindTenant(TenantName(t)),
-                                         *std::move(compiled));
-          !s.ok()) {
-        Die(s.ToString());
-      }
-    }
-  }
-
-  table::EpochManager* epochs() { return &epochs_; }
-  const decision::Engine& engine() const { return engine_; }
-
- private:
-  table::EpochManager epochs_;
-  table::OriginTable table_;
-  policy::PolicyRegistry registry_;
-  decision::Engine engine_;
 };
 
 // Everything both arms share; built once, before the first benchmark.
@@ -163,18 +82,6 @@ struct Bench {
 };
 
 Bench* g_bench = nullptr;  // set once in main before any benchmark runs
-
-decision::Request Actual(const std::string& origin) {
-  decision::Request r;
-  r.method = "GET";
-  r.scheme = "https";
-  r.host = "api.t500.test";
-  r.path = "/v1/orders?page=2";
-  r.origin = origin;
-  r.has_origin = true;
-  r.credentials = true;
-  return r;
-}
 
 const std::string kTenant = TenantName(500);
 const std::string kAllowedOrigin = OriginOf(500, 777);
@@ -286,7 +193,8 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
 
-  const bool pinned = corsd::bench::CanPin(config);
+  const bool pinned =
+      corsd::bench::CanPin(config.decide_cpu, config.recorder_cpu);
   if (pinned) corsd::bench::PinThisThread(config.recorder_cpu);
   auto* b = new Bench();  // lives for the whole process
   absl::StatusOr<std::unique_ptr<corsd::whatif::ShapeRecorder>> recorder =

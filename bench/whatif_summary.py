@@ -31,13 +31,9 @@ on stderr) when it fails. A third argument, --report=FILE, summarizes an
 existing JSON report instead of running it.
 """
 
-import json
-import os
-import statistics
-import subprocess
 import sys
 
-_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+import paired_report as pr
 
 _CASES = {
     "BM_DecideActual": "whatif_decide",
@@ -45,50 +41,18 @@ _CASES = {
 }
 
 
-def _ns(entry, field):
-  return float(entry[field]) * _UNIT_NS[entry.get("time_unit", "ns")]
-
-
-def _iterations(report):
-  for e in report.get("benchmarks", []):
-    if e.get("run_type", "iteration") != "iteration":
-      continue
-    if e.get("error_occurred"):
-      raise KeyError(f"{e['name']} failed: {e.get('error_message')}")
-    yield e
-
-
 def summarize(report):
-  runs = {}
-  single = {}
-  for e in _iterations(report):
-    parts = e["name"].split("/")
-    if (len(parts) == 3 and parts[0] in _CASES and
-        parts[1] in ("rec_off", "rec_on") and parts[2].startswith("pair:")):
-      runs[(parts[0], parts[1][len("rec_"):],
-            int(parts[2][len("pair:"):]))] = e
-    else:
-      single[e["name"]] = e
-  pairs = sorted({p for (_, _, p) in runs})
-  if not pairs:
-    raise KeyError("no BM_Decide*/rec_*/pair:N runs in the report")
+  """The keys from a bench_whatif JSON report; KeyError when one is
+  missing."""
+  runs, single = pr.arm_runs(report, _CASES, "rec")
+  pairs = pr.pairs_of(runs)
   out = {}
   for case, stem in _CASES.items():
-    ratios = []
-    for p in pairs:
-      off, on = runs.get((case, "off", p)), runs.get((case, "on", p))
-      if off is None or on is None:
-        raise KeyError(f"{case} pair {p}: missing its off or on run")
-      ratios.append(_ns(on, "cpu_time") / _ns(off, "cpu_time"))
+    name = "actual" if case == "BM_DecideActual" else "refused"
     for arm in ("off", "on"):
-      name = "actual" if case == "BM_DecideActual" else "refused"
-      key = f"whatif_decide_{name}_ns_rec_{arm}"
-      out[key] = statistics.median(
-          _ns(runs[(case, arm, p)], "cpu_time") for p in pairs)
-    key = f"{stem}_rec_on_over_off"
-    out[key] = statistics.median(ratios)
-    out[key + "_min"] = min(ratios)
-    out[key + "_max"] = max(ratios)
+      out[f"whatif_decide_{name}_ns_rec_{arm}"] = pr.median_ns(runs, case, arm)
+    pr.put_ratio(out, f"{stem}_rec_on_over_off",
+                 pr.paired_ratios(runs, case, "cpu_time"))
   out["whatif_decide_allocs_rec_on"] = max(
       float(runs[(c, "on", p)]["allocs_per_op"]) for c in _CASES
       for p in pairs)
@@ -98,9 +62,7 @@ def summarize(report):
                     ("BM_RecorderObserve/quota_full",
                      "whatif_observe_quota_full_ns"),
                     ("BM_ShapeFingerprint", "whatif_fingerprint_ns")):
-    if name not in single:
-      raise KeyError(f"no {name} run in the report")
-    out[key] = _ns(single[name], "cpu_time")
+    out[key] = pr.single_ns(single, name)
   out["whatif_observe_allocs"] = max(
       float(e.get("allocs_per_op", 0)) for n, e in single.items()
       if n.startswith("BM_RecorderObserve/"))
@@ -110,41 +72,5 @@ def summarize(report):
   return out
 
 
-def main():
-  if len(sys.argv) not in (3, 4):
-    print("usage: whatif_summary.py BUILD QUICK [--report=FILE]",
-          file=sys.stderr)
-    return 2
-  build, quick = sys.argv[1], sys.argv[2] == "1"
-  if len(sys.argv) == 4 and sys.argv[3].startswith("--report="):
-    with open(sys.argv[3][len("--report="):]) as f:
-      report = json.load(f)
-  else:
-    binary = os.path.join(build, "bin", "bench_whatif")
-    if not os.path.exists(binary):
-      print(f"whatif_summary.py: {binary} not built; no keys",
-            file=sys.stderr)
-      print("{}")
-      return 0
-    args = [binary, "--benchmark_format=json"]
-    args += (["--pairs=5", "--benchmark_min_time=0.2"] if quick else
-             ["--pairs=9", "--benchmark_min_time=1"])
-    run = subprocess.run(args, capture_output=True, text=True, check=False)
-    sys.stderr.write(run.stderr)
-    sys.stderr.write(run.stdout)
-    if run.returncode != 0:
-      print(f"whatif_summary.py: bench_whatif exited "
-            f"{run.returncode}", file=sys.stderr)
-      return 1
-    report = json.loads(run.stdout)
-  try:
-    out = summarize(report)
-  except (KeyError, ValueError) as err:
-    print(f"whatif_summary.py: {err}", file=sys.stderr)
-    return 1
-  print(json.dumps(out))
-  return 0
-
-
 if __name__ == "__main__":
-  sys.exit(main())
+  sys.exit(pr.main("whatif_summary.py", "bench_whatif", summarize))
