@@ -1,5 +1,6 @@
 // Catalog: loading, the write path (validate -> commit -> apply), the apply
 // path shared with the follower, and the follower of shared stores.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,8 +25,13 @@ constexpr size_t kFollowBatch = 256;
 constexpr int kFollowPollMs = 200;
 // Commits lost to other replicas' writes before giving up with Aborted
 // (retryable); each retry first catches up, after a short jittered pause
-// that grows with the attempt, so two busy replicas do not livelock.
-constexpr int kMaxCommitAttempts = 30;
+// that grows with the attempt up to kMaxCommitPauseUs, so two busy replicas
+// do not livelock. 30 attempts (pauses up to 15 ms) ran out once in a
+// 10-minute soak with two replicas writing 50/s each on a saturated
+// machine (bench/soak): a catch-up slower than the other replica's gap
+// between commits loses every time until a longer pause opens a gap.
+constexpr int kMaxCommitAttempts = 100;
+constexpr int kMaxCommitPauseUs = 50000;
 
 int64_t SteadyMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -436,7 +442,8 @@ absl::StatusOr<std::optional<uint64_t>> CatalogImpl::TryCommitLocked(
       attempt < kMaxCommitAttempts) {
     // Another replica wrote first: apply its changes; the caller validates
     // again.
-    const int pause_us = absl::Uniform<int>(jitter_, 0, 500 * attempt);
+    const int pause_us = absl::Uniform<int>(
+        jitter_, 0, std::min(500 * attempt, kMaxCommitPauseUs));
     mu_.Unlock();
     std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
     absl::Status caught_up = CatchUp();
