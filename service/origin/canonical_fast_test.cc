@@ -81,12 +81,12 @@ absl::StatusOr<JsonValue> LoadWpt(absl::string_view file) {
   return origin::testing::ReadJsonFile(absl::StrCat(kWptDir, "/", file));
 }
 
-#define LOAD_OR_SKIP(var, file)                                    \
-  absl::StatusOr<JsonValue> var = LoadWpt(file);                   \
-  if (absl::IsNotFound(var.status())) {                            \
-    GTEST_SKIP() << "WPT data absent: " << kWptDir << "/" << file; \
-  }                                                                \
-  ASSERT_TRUE(var.ok()) << var.status();                           \
+// The data is required: a missing file fails the test.
+#define LOAD_WPT(var, file)                                                 \
+  absl::StatusOr<JsonValue> var = LoadWpt(file);                            \
+  ASSERT_TRUE(var.ok()) << var.status()                                     \
+                        << " (the WPT data: ../shared/testdata beside the " \
+                           "clone, see its README.md)";                     \
   ASSERT_TRUE(var->is_array())
 
 // Each input as it is, and as a host in the shapes the fast path takes.
@@ -99,7 +99,7 @@ void CheckHostShapes(absl::string_view host, Tally* tally) {
 }
 
 TEST(CanonicalFastTest, AgreesOnWptUrlTestData) {
-  LOAD_OR_SKIP(data, "urltestdata.json");
+  LOAD_WPT(data, "urltestdata.json");
   Tally tally;
   for (const JsonValue& entry : data->items()) {
     if (!entry.is_object()) continue;
@@ -116,7 +116,7 @@ TEST(CanonicalFastTest, AgreesOnWptUrlTestData) {
 }
 
 TEST(CanonicalFastTest, AgreesOnWptToAscii) {
-  LOAD_OR_SKIP(data, "toascii.json");
+  LOAD_WPT(data, "toascii.json");
   Tally tally;
   for (const JsonValue& entry : data->items()) {
     if (!entry.is_object()) continue;
@@ -127,7 +127,7 @@ TEST(CanonicalFastTest, AgreesOnWptToAscii) {
 }
 
 TEST(CanonicalFastTest, AgreesOnIdnaTestV2) {
-  LOAD_OR_SKIP(data, "IdnaTestV2.json");
+  LOAD_WPT(data, "IdnaTestV2.json");
   Tally tally;
   for (const JsonValue& entry : data->items()) {
     if (!entry.is_object()) continue;
