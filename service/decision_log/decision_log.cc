@@ -1,7 +1,6 @@
 #include "service/decision_log/decision_log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <time.h>
@@ -15,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/decision/reason.h"
+#include "service/decision_log/log_file.h"
 #include "service/door/decision_id.h"
 #include "service/table/origin_table.h"
 
@@ -36,27 +36,6 @@ constexpr uint8_t kCutDoor = 16;
 
 bool PowerOfTwo(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
-// The output file: appended to, created 0640 when missing.
-absl::StatusOr<int> OpenOutput(const std::string& path) {
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd >= 0) return fd;
-  const int err = errno;
-  const std::string message = absl::StrCat(
-      "--decision-log \"", path, "\": cannot be opened: ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
 // Copies `value` into `dst` (cut to N bytes, setting `bit` in *cut).
 template <size_t N>
 uint16_t CopyField(absl::string_view value, char (&dst)[N], uint8_t bit,
@@ -69,26 +48,6 @@ uint16_t CopyField(absl::string_view value, char (&dst)[N], uint8_t bit,
   }
   if (n > 0) std::memcpy(dst, value.data(), n);
   return static_cast<uint16_t>(n);
-}
-
-void AppendEscaped(absl::string_view value, bool cut, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (const char ch : value) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"') {
-      out->append("\\\"");
-    } else if (c == '\\') {
-      out->append("\\\\");
-    } else if (c < 0x20 || c >= 0x7f) {
-      const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-      out->append(esc, sizeof(esc));
-    } else {
-      out->push_back(ch);
-    }
-  }
-  if (cut) out->append("\\u2026");
-  out->push_back('"');
 }
 
 // "YYYY-MM-DDTHH:MM:SS" of the last second formatted (the writer's only).
@@ -187,7 +146,7 @@ absl::StatusOr<std::unique_ptr<DecisionLog>> DecisionLog::Open(
   }
   int fd = STDOUT_FILENO;
   if (options.path != "-") {
-    absl::StatusOr<int> opened = OpenOutput(options.path);
+    absl::StatusOr<int> opened = OpenAppendFile("--decision-log", options.path);
     if (!opened.ok()) return opened.status();
     fd = *opened;
   }
@@ -311,24 +270,24 @@ size_t DecisionLog::Drain(std::string* lines) {
       lines->append("null");
     }
     lines->append(",\"door\":");
-    AppendEscaped(absl::string_view(r.door, r.door_len),
-                  (r.truncated & kCutDoor) != 0, lines);
+    AppendJsonString(absl::string_view(r.door, r.door_len),
+                     (r.truncated & kCutDoor) != 0, lines);
     lines->append(",\"tenant\":");
-    AppendEscaped(absl::string_view(r.tenant, r.tenant_len),
-                  (r.truncated & kCutTenant) != 0, lines);
+    AppendJsonString(absl::string_view(r.tenant, r.tenant_len),
+                     (r.truncated & kCutTenant) != 0, lines);
     lines->append(",\"origin\":");
     if (r.has_origin) {
-      AppendEscaped(absl::string_view(r.origin, r.origin_len),
-                    (r.truncated & kCutOrigin) != 0, lines);
+      AppendJsonString(absl::string_view(r.origin, r.origin_len),
+                       (r.truncated & kCutOrigin) != 0, lines);
     } else {
       lines->append("null");
     }
     lines->append(",\"method\":");
-    AppendEscaped(absl::string_view(r.method, r.method_len),
-                  (r.truncated & kCutMethod) != 0, lines);
+    AppendJsonString(absl::string_view(r.method, r.method_len),
+                     (r.truncated & kCutMethod) != 0, lines);
     lines->append(",\"path_class\":");
-    AppendEscaped(absl::string_view(r.path_class, r.path_class_len),
-                  (r.truncated & kCutPathClass) != 0, lines);
+    AppendJsonString(absl::string_view(r.path_class, r.path_class_len),
+                     (r.truncated & kCutPathClass) != 0, lines);
     const auto reason = static_cast<decision::Reason>(r.reason);
     absl::StrAppend(
         lines, ",\"action\":\"",
@@ -413,7 +372,7 @@ void DecisionLog::Flush() {
 
 absl::Status DecisionLog::Reopen() {
   if (options_.path == "-") return absl::OkStatus();
-  absl::StatusOr<int> opened = OpenOutput(options_.path);
+  absl::StatusOr<int> opened = OpenAppendFile("--decision-log", options_.path);
   if (!opened.ok()) return opened.status();
   int old;
   {

@@ -1,7 +1,6 @@
 #include "service/rpc/audit_log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,50 +9,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/decision_log/log_file.h"
 
 namespace corsd::rpc {
 namespace {
 
 absl::StatusOr<int> OpenOutput(const std::string& path) {
   if (path == "-") return STDERR_FILENO;
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd >= 0) return fd;
-  const int err = errno;
-  const std::string message = absl::StrCat(
-      "--audit-log \"", path, "\": cannot be opened: ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::InternalError(message);
-  }
+  return decision_log::OpenAppendFile("--audit-log", path);
 }
 
 // Appends `value` as a JSON string (escaped as the file comment says), cut
 // to `max` bytes.
 void AppendString(absl::string_view value, size_t max, std::string* out) {
   const bool cut = value.size() > max;
-  if (cut) value = value.substr(0, max);
-  out->push_back('"');
-  for (char ch : value) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(static_cast<char>(c));
-    } else if (c < 0x20 || c >= 0x7f) {
-      absl::StrAppendFormat(out, "\\u%04x", c);
-    } else {
-      out->push_back(static_cast<char>(c));
-    }
-  }
-  if (cut) out->append("\\u2026");
-  out->push_back('"');
+  decision_log::AppendJsonString(cut ? value.substr(0, max) : value, cut, out);
 }
 
 int64_t RealtimeMicros() {
